@@ -1,0 +1,142 @@
+package recommender
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// ContainerRef identifies one container of one pod.
+type ContainerRef struct {
+	Namespace string `json:"namespace"`
+	Pod       string `json:"pod"`
+	Container string `json:"container"`
+}
+
+func (r ContainerRef) String() string {
+	return r.Namespace + "/" + r.Pod + "/" + r.Container
+}
+
+// Compare orders refs by namespace, pod, then container.
+func (r ContainerRef) Compare(o ContainerRef) int {
+	return cmp.Or(
+		cmp.Compare(r.Namespace, o.Namespace),
+		cmp.Compare(r.Pod, o.Pod),
+		cmp.Compare(r.Container, o.Container),
+	)
+}
+
+// Sample is one value of a signal at one instant, in the signal's unit.
+type Sample struct {
+	At    time.Time `json:"at"`
+	Value float64   `json:"value"`
+}
+
+// Series is the samples of one signal for one container, oldest first.
+type Series struct {
+	Ref     ContainerRef `json:"ref"`
+	Samples []Sample     `json:"samples"`
+}
+
+// Latest returns the newest sample, and false when the series is empty.
+func (s Series) Latest() (Sample, bool) {
+	if len(s.Samples) == 0 {
+		return Sample{}, false
+	}
+	return s.Samples[len(s.Samples)-1], true
+}
+
+// Window is the time span a query covers. A zero Range asks for one instant,
+// End; otherwise samples are evaluated every Step from End-Range to End.
+type Window struct {
+	End   time.Time     `json:"end"`
+	Range time.Duration `json:"range"`
+	Step  time.Duration `json:"step"`
+}
+
+// Instant reports whether the window is a single instant.
+func (w Window) Instant() bool { return w.Range == 0 }
+
+// Start returns the first instant the window covers.
+func (w Window) Start() time.Time { return w.End.Add(-w.Range) }
+
+// Validate checks that a window can be evaluated.
+func (w Window) Validate() error {
+	switch {
+	case w.End.IsZero():
+		return fmt.Errorf("window end is not set")
+	case w.Range < 0:
+		return fmt.Errorf("window range %s is negative", w.Range)
+	case w.Range > 0 && w.Step <= 0:
+		return fmt.Errorf("window range %s needs a positive step, got %s", w.Range, w.Step)
+	case w.Range > 0 && w.Range/w.Step > maxPointsPerSeries:
+		return fmt.Errorf("window range %s at step %s has more than %d points per series",
+			w.Range, w.Step, maxPointsPerSeries)
+	}
+	return nil
+}
+
+// maxPointsPerSeries matches Prometheus' limit of 11,000 points per series
+// in a range query, so a window valid for one source is valid for all.
+const maxPointsPerSeries = 11000
+
+// Selector narrows a query to some containers. Empty fields match everything.
+type Selector struct {
+	Namespaces []string `json:"namespaces,omitempty"`
+	Pods       []string `json:"pods,omitempty"`
+}
+
+// Matches reports whether the selector selects the container.
+func (s Selector) Matches(r ContainerRef) bool {
+	return (len(s.Namespaces) == 0 || slices.Contains(s.Namespaces, r.Namespace)) &&
+		(len(s.Pods) == 0 || slices.Contains(s.Pods, r.Pod))
+}
+
+// Query asks a source for every signal over one window.
+type Query struct {
+	Window   Window
+	Selector Selector
+}
+
+// Snapshot is what a source returned for one query: per signal, a series per
+// container, and per signal that could not be read, why.
+type Snapshot struct {
+	Window Window
+	Series map[Signal][]Series
+	// Problems holds, for each signal without usable data, an error that says
+	// why: a *NoDataError when the source answered but had nothing, or the
+	// source's own error type when asking failed.
+	Problems map[Signal]error
+}
+
+// NewSnapshot returns an empty snapshot for the window.
+func NewSnapshot(w Window) *Snapshot {
+	return &Snapshot{Window: w, Series: map[Signal][]Series{}, Problems: map[Signal]error{}}
+}
+
+// Containers returns every container that has at least one series, sorted.
+func (s *Snapshot) Containers() []ContainerRef {
+	seen := map[ContainerRef]bool{}
+	for _, series := range s.Series {
+		for _, one := range series {
+			seen[one.Ref] = true
+		}
+	}
+	refs := make([]ContainerRef, 0, len(seen))
+	for r := range seen {
+		refs = append(refs, r)
+	}
+	slices.SortFunc(refs, ContainerRef.Compare)
+	return refs
+}
+
+// Lookup returns the series of one signal for one container.
+func (s *Snapshot) Lookup(sig Signal, ref ContainerRef) (Series, bool) {
+	for _, one := range s.Series[sig] {
+		if one.Ref == ref {
+			return one, true
+		}
+	}
+	return Series{}, false
+}
