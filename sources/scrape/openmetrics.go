@@ -71,7 +71,6 @@ func parseOpenMetrics(r io.Reader, source string, fn func(line int, s omSample) 
 		line      int
 		family    string
 		famType   = typeUnknown
-		declared  = map[string]bool{}
 		sawEOF    bool
 		errorf    = func(format string, a ...any) error { return &ParseError{source, line, fmt.Sprintf(format, a...)} }
 		sample    omSample
@@ -109,10 +108,8 @@ func parseOpenMetrics(r io.Reader, source string, fn func(line int, s omSample) 
 				if !ok {
 					return errorf("unknown type %q for %s", truncate(fields[3]), name)
 				}
-				if declared[name] {
-					return errorf("second TYPE line for %s: a family's samples must be contiguous", name)
-				}
-				declared[name] = true
+				// A second TYPE line for a name starts a new family: client_golang
+				// writes go_memstats_alloc_bytes both as a gauge and as a counter.
 				family, famType = name, t
 			case "HELP", "UNIT":
 				if name != family {

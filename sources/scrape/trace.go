@@ -128,34 +128,36 @@ func WriteTrace(w io.Writer, s *Store) error {
 		ref recommender.ContainerRef
 		rs  *rawSeries
 	}
-	families := map[string][]member{}
-	types := map[string]metricType{}
+	// A family is a name and a type: client_golang exposes
+	// go_memstats_alloc_bytes both as a gauge and as a counter family.
+	type familyKey struct {
+		name string
+		typ  metricType
+	}
+	families := map[familyKey][]member{}
 	for ref, c := range s.containers {
 		for _, byLabels := range c.metrics {
 			for _, rs := range byLabels {
-				family, typ := openMetricsFamily(rs)
-				if prev, ok := types[family]; ok && prev != typ {
-					// Two metrics claim one family name with different types:
-					// write this one on its own, untyped.
-					family, typ = rs.name, typeUnknown
-				}
-				types[family] = typ
-				families[family] = append(families[family], member{ref, rs})
+				name, typ := openMetricsFamily(rs)
+				k := familyKey{name, typ}
+				families[k] = append(families[k], member{ref, rs})
 			}
 		}
 	}
-	names := make([]string, 0, len(families))
-	for name := range families {
-		names = append(names, name)
+	keys := make([]familyKey, 0, len(families))
+	for k := range families {
+		keys = append(keys, k)
 	}
-	slices.Sort(names)
+	slices.SortFunc(keys, func(a, b familyKey) int {
+		return cmp.Or(cmp.Compare(a.name, b.name), cmp.Compare(a.typ, b.typ))
+	})
 	bw := bufio.NewWriter(w)
-	for _, family := range names {
+	for _, family := range keys {
 		members := families[family]
 		slices.SortFunc(members, func(a, b member) int {
 			return cmp.Or(a.ref.Compare(b.ref), cmp.Compare(a.rs.name, b.rs.name), cmp.Compare(a.rs.labels.key(), b.rs.labels.key()))
 		})
-		fmt.Fprintf(bw, "# TYPE %s %s\n", family, types[family])
+		fmt.Fprintf(bw, "# TYPE %s %s\n", family.name, family.typ)
 		for _, m := range members {
 			ls := append(labels{{"namespace", m.ref.Namespace}, {"pod", m.ref.Pod}, {"container", m.ref.Container}}, m.rs.labels...)
 			ls.sort()
