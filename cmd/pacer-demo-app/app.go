@@ -20,6 +20,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/pacerdev/pacer/demo"
 )
 
 // app is one running demo service.
@@ -129,20 +131,6 @@ func (a *app) work(w http.ResponseWriter, _ *http.Request) {
 	_, _ = io.WriteString(w, "ok\n")
 }
 
-// stats is the app's own account of itself, which tests compare with what
-// pacer's sources read from its metrics.
-type stats struct {
-	Profile                  string  `json:"profile"`
-	UptimeSeconds            float64 `json:"uptime_seconds"`
-	Goroutines               int     `json:"goroutines"`
-	RequestsServed           uint64  `json:"requests_served"`
-	RequestsDropped          uint64  `json:"requests_dropped"`
-	AllocatedBytes           uint64  `json:"allocated_bytes"`
-	ConfiguredRPS            float64 `json:"configured_rps"`
-	ConfiguredAllocBytesPerS float64 `json:"configured_alloc_bytes_per_second"`
-	LeakedGoroutines         int64   `json:"leaked_goroutines"`
-}
-
 func (a *app) stats(w http.ResponseWriter, _ *http.Request) {
 	sample := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
 	metrics.Read(sample)
@@ -151,16 +139,16 @@ func (a *app) stats(w http.ResponseWriter, _ *http.Request) {
 		allocated = sample[0].Value.Uint64()
 	}
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(stats{
-		Profile:                  a.cfg.profile,
-		UptimeSeconds:            time.Since(a.started).Seconds(),
-		Goroutines:               runtime.NumGoroutine(),
-		RequestsServed:           a.served.Load(),
-		RequestsDropped:          a.dropped.Load(),
-		AllocatedBytes:           allocated,
-		ConfiguredRPS:            a.cfg.requestsPerSecond,
-		ConfiguredAllocBytesPerS: a.cfg.allocBytesPerSecond,
-		LeakedGoroutines:         a.leaked.Load(),
+	_ = json.NewEncoder(w).Encode(demo.Stats{
+		Profile:                       a.cfg.profile,
+		UptimeSeconds:                 time.Since(a.started).Seconds(),
+		Goroutines:                    runtime.NumGoroutine(),
+		RequestsServed:                a.served.Load(),
+		RequestsDropped:               a.dropped.Load(),
+		AllocatedBytes:                allocated,
+		ConfiguredRPS:                 a.cfg.requestsPerSecond,
+		ConfiguredAllocBytesPerSecond: a.cfg.allocBytesPerSecond,
+		LeakedGoroutines:              a.leaked.Load(),
 	})
 }
 
