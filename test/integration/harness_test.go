@@ -80,7 +80,7 @@ func freeAddr(t *testing.T) string {
 
 // scrapeTarget is one demo workload as Prometheus should label it.
 type scrapeTarget struct {
-	url                      string
+	url                       string
 	namespace, pod, container string
 }
 
