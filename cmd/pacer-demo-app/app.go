@@ -48,7 +48,7 @@ func run(ctx context.Context, cfg config, stdout io.Writer, log *slog.Logger) er
 	mux.HandleFunc("GET /stats", a.stats)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
 
-	ln, err := net.Listen("tcp", cfg.listen)
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.listen)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.listen, err)
 	}
@@ -123,7 +123,7 @@ func (a *app) work(w http.ResponseWriter, _ *http.Request) {
 		}
 	}
 	if len(buf) > 0 {
-		buf[len(buf)-1] = byte(h)
+		buf[len(buf)-1] = byte(h & 0xff)
 		h += uint64(buf[len(buf)-1])
 	}
 	a.sink.Add(h & 1)

@@ -2,6 +2,7 @@ package prometheus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -108,8 +109,8 @@ func (s *Source) explainMissing(ctx context.Context, snap *recommender.Snapshot,
 		if len(metrics) == 0 {
 			continue
 		}
-		nd, ok := snap.Problems[sig].(*recommender.NoDataError)
-		if !ok {
+		var nd *recommender.NoDataError
+		if !errors.As(snap.Problems[sig], &nd) {
 			continue
 		}
 		var absent []string

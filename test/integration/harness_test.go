@@ -124,17 +124,20 @@ func startPrometheus(t *testing.T, config, dataDir string) string {
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
-		case <-exited:
+		case err := <-exited:
+			if err != nil {
+				t.Logf("prometheus exited: %v", err)
+			}
 		case <-time.After(20 * time.Second):
 			_ = cmd.Process.Kill()
-			<-exited
+			t.Logf("prometheus killed after 20s: %v", <-exited)
 		}
 	})
 	url := "http://" + addr
 	waitFor(t, 30*time.Second, "prometheus to become ready", func() (bool, error) {
 		select {
 		case err := <-exited:
-			return false, fmt.Errorf("prometheus exited: %v", err)
+			return false, fmt.Errorf("prometheus exited: %w", err)
 		default:
 		}
 		resp, err := http.Get(url + "/-/ready")

@@ -1,0 +1,59 @@
+# pacer — see README.md. `make demo` and `make test` work on a fresh Debian
+# machine with Go: they install what they need themselves.
+
+GO            ?= go
+BIN           := bin
+TOOLS_DIR     ?= $(HOME)/.cache/pacer/tools
+GOLANGCI_VERSION := v2.15.0
+GOLANGCI      := $(TOOLS_DIR)/golangci-lint-$(GOLANGCI_VERSION)/golangci-lint
+FUZZTIME      ?= 10s
+BENCHCOUNT    ?= 6
+
+.PHONY: all build demo test deps vet fmt-check unit integration fuzz lint bench clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+## demo: run demo Go workloads locally and show their live signals (Ctrl-C stops)
+demo: build
+	$(BIN)/pacer demo
+
+## test: the whole suite: vet, gofmt, unit tests with -race, the integration
+## suite against real Prometheus, and a bounded run of every fuzz test
+test: deps vet fmt-check unit integration fuzz
+
+deps:
+	@hack/install-deps.sh
+
+vet:
+	$(GO) vet ./...
+	$(GO) vet -tags integration ./test/...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+integration: deps
+	$(GO) test -race -count=1 -tags integration ./test/integration/...
+
+fuzz:
+	@GO=$(GO) FUZZTIME=$(FUZZTIME) hack/fuzz.sh
+
+## lint: golangci-lint at a pinned version, installed once outside the repo
+lint: $(GOLANGCI)
+	$(GOLANGCI) run --build-tags integration ./...
+
+$(GOLANGCI):
+	GOBIN=$(dir $(GOLANGCI)) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)
+
+## bench: Go benchmarks, benchstat-ready (BENCHCOUNT runs each)
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem -count=$(BENCHCOUNT) ./...
+
+clean:
+	rm -rf $(BIN)
