@@ -9,7 +9,7 @@ GOLANGCI      := $(TOOLS_DIR)/golangci-lint-$(GOLANGCI_VERSION)/golangci-lint
 FUZZTIME      ?= 10s
 BENCHCOUNT    ?= 6
 
-.PHONY: all build demo test deps vet fmt-check unit integration fuzz lint bench clean
+.PHONY: all build demo test deps vet fmt-check unit integration fuzz lint bench update-golden clean
 
 all: build
 
@@ -54,6 +54,10 @@ $(GOLANGCI):
 ## bench: Go benchmarks, benchstat-ready (BENCHCOUNT runs each)
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=$(BENCHCOUNT) ./...
+
+## update-golden: rewrite the golden files under testdata/golden from the current output
+update-golden:
+	$(GO) test ./cmd/pacer -count=1 -update
 
 clean:
 	rm -rf $(BIN)

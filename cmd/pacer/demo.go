@@ -51,40 +51,23 @@ func (o *demoOptions) run(ctx context.Context, stdout, stderr io.Writer, log *sl
 	if o.duration < 0 {
 		return fmt.Errorf("--duration %s is negative", o.duration)
 	}
-	binary := o.appBinary
-	if binary == "" {
-		var err error
-		if binary, err = demo.FindBinary(); err != nil {
-			return err
-		}
+	binary, err := demoBinary(o.appBinary)
+	if err != nil {
+		return err
 	}
 	top := &topOptions{
 		output: o.output, watch: true, interval: o.scrapeInterval, duration: o.duration,
 		sources: sourceOptions{scrapeInterval: o.scrapeInterval, rateRange: 30 * time.Second},
 	}
-	var procs []*demo.Process
-	defer func() {
-		for _, p := range procs {
-			if err := p.Stop(); err != nil {
-				log.Warn("demo workload did not stop cleanly", "workload", p.Workload.Name, "err", err)
-			}
-		}
-	}()
-	for _, w := range demo.DefaultWorkloads() {
-		p, err := demo.Start(ctx, binary, w, logWriter{log, w.Name})
-		if err != nil {
-			return err
-		}
-		procs = append(procs, p)
-		target := p.URL + "/metrics#" + url.Values{
-			"namespace": {"demo"}, "pod": {demo.PodName(w.Name)}, "container": {"app"},
-		}.Encode()
-		top.sources.scrapeTargets = append(top.sources.scrapeTargets, target)
-		log.Info("demo workload started", "workload", w.Name, "url", p.URL, "args", w.Args)
+	procs, targets, stop, err := startDemoWorkloads(ctx, binary, log)
+	defer stop()
+	if err != nil {
+		return err
 	}
+	top.sources.scrapeTargets = targets
 	fmt.Fprintf(stderr, "pacer demo: %d Go workloads running; scraping every %s, rates over %s. Ctrl-C stops.\n",
 		len(procs), o.scrapeInterval, top.sources.rateRange)
-	err := top.run(ctx, stdout, stderr, log)
+	err = top.run(ctx, stdout, stderr, log)
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}
@@ -100,4 +83,36 @@ type logWriter struct {
 func (w logWriter) Write(p []byte) (int, error) {
 	w.log.Debug("demo workload output", "workload", w.workload, "line", string(p))
 	return len(p), nil
+}
+
+// demoBinary returns the demo workload executable: the flag's, else found.
+func demoBinary(flag string) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	return demo.FindBinary()
+}
+
+// startDemoWorkloads starts the default demo workloads and returns them with
+// their scrape targets. stop ends every process started, also after an error.
+func startDemoWorkloads(ctx context.Context, binary string, log *slog.Logger) (procs []*demo.Process, targets []string, stop func(), err error) {
+	stop = func() {
+		for _, p := range procs {
+			if err := p.Stop(); err != nil {
+				log.Warn("demo workload did not stop cleanly", "workload", p.Workload.Name, "err", err)
+			}
+		}
+	}
+	for _, w := range demo.DefaultWorkloads() {
+		p, err := demo.Start(ctx, binary, w, logWriter{log, w.Name})
+		if err != nil {
+			return procs, nil, stop, err
+		}
+		procs = append(procs, p)
+		targets = append(targets, p.URL+"/metrics#"+url.Values{
+			"namespace": {"demo"}, "pod": {demo.PodName(w.Name)}, "container": {"app"},
+		}.Encode())
+		log.Info("demo workload started", "workload", w.Name, "url", p.URL, "args", w.Args)
+	}
+	return procs, targets, stop, nil
 }

@@ -180,6 +180,9 @@ func (s *Scraper) ScrapeOnce(ctx context.Context) {
 func (s *Scraper) scrapeTarget(ctx context.Context, t Target) {
 	start := s.opts.Now()
 	n, err := s.scrape(ctx, t, start)
+	if ctx.Err() != nil {
+		return // stopping: a scrape cut short is no failure of the target
+	}
 	elapsed := s.opts.Now().Sub(start)
 	s.mu.Lock()
 	h := s.health[t.URL]

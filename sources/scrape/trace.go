@@ -122,6 +122,22 @@ func (t *Trace) Fetch(ctx context.Context, q recommender.Query) (*recommender.Sn
 // written whole, series by series, oldest sample first, as OpenMetrics and
 // promtool require.
 func WriteTrace(w io.Writer, s *Store) error {
+	return writeTrace(w, s, func(string) bool { return true })
+}
+
+// WriteSignalTrace writes only the metrics pacer's signals are derived from,
+// which makes a trace a fraction of the size of everything scraped.
+func WriteSignalTrace(w io.Writer, s *Store) error {
+	keep := map[string]bool{}
+	for _, d := range defaultDerivations {
+		for _, m := range append(slices.Clone(d.metrics), d.denominator) {
+			keep[m] = true
+		}
+	}
+	return writeTrace(w, s, func(name string) bool { return keep[name] })
+}
+
+func writeTrace(w io.Writer, s *Store, keep func(metric string) bool) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	type member struct {
@@ -136,7 +152,10 @@ func WriteTrace(w io.Writer, s *Store) error {
 	}
 	families := map[familyKey][]member{}
 	for ref, c := range s.containers {
-		for _, byLabels := range c.metrics {
+		for metric, byLabels := range c.metrics {
+			if !keep(metric) {
+				continue
+			}
 			for _, rs := range byLabels {
 				name, typ := openMetricsFamily(rs)
 				k := familyKey{name, typ}

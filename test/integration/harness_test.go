@@ -19,8 +19,9 @@ import (
 	"github.com/pacerdev/pacer/demo"
 )
 
-// demoBinary is the demo workload, built once for the suite.
-var demoBinary string
+// demoBinary is the demo workload and pacerBinary pacer itself, built once
+// for the suite into one directory, as make build does.
+var demoBinary, pacerBinary string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "pacer-integration-")
@@ -29,7 +30,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	demoBinary = filepath.Join(dir, demo.AppBinary)
-	build := exec.Command("go", "build", "-o", demoBinary, "github.com/pacerdev/pacer/cmd/pacer-demo-app")
+	pacerBinary = filepath.Join(dir, "pacer")
+	build := exec.Command("go", "build", "-o", dir+"/", "github.com/pacerdev/pacer/cmd/...")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	code := 1
 	if err := build.Run(); err != nil {
