@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,7 +24,7 @@ func golden(t *testing.T, name string, got []byte) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(path, got, 0o644); err != nil { //nolint:gosec // golden files are meant to be read
+		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return
@@ -39,14 +40,14 @@ func golden(t *testing.T, name string, got []byte) {
 
 const demoTrace = "../../testdata/traces/demo-10m.om"
 
-// runPacer runs the command line as main would and returns stdout and stderr.
-func runPacer(t *testing.T, args ...string) (stdout, stderr string, err error) {
+// runPacer runs the command line as main would and returns its stdout.
+func runPacer(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	root := newRootCommand(&out, &errOut)
+	var out bytes.Buffer
+	root := newRootCommand(&out, io.Discard)
 	root.SetArgs(args)
-	err = root.ExecuteContext(context.Background())
-	return out.String(), errOut.String(), err
+	err := root.ExecuteContext(context.Background())
+	return out.String(), err
 }
 
 func TestTopFromTrace(t *testing.T) {
@@ -59,7 +60,7 @@ func TestTopFromTrace(t *testing.T) {
 		{"top-trace.json", []string{"top", "--trace", demoTrace, "-o", "json"}},
 	} {
 		t.Run(tt.golden, func(t *testing.T) {
-			stdout, _, err := runPacer(t, tt.args...)
+			stdout, err := runPacer(t, tt.args...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -69,7 +70,7 @@ func TestTopFromTrace(t *testing.T) {
 }
 
 func TestTopAtAnEarlierInstant(t *testing.T) {
-	stdout, _, err := runPacer(t, "top", "--trace", demoTrace, "--at", "2000-01-01T00:00:00Z")
+	stdout, err := runPacer(t, "top", "--trace", demoTrace, "--at", "2000-01-01T00:00:00Z")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +97,7 @@ func TestTopRefusesBadFlags(t *testing.T) {
 		{[]string{"top", "--scrape", "localhost:8080"}, "want an http:// or https:// URL"},
 		{[]string{"top", "--trace", demoTrace, "--log-level", "loud"}, `--log-level "loud"`},
 	} {
-		_, _, err := runPacer(t, tt.args...)
+		_, err := runPacer(t, tt.args...)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("pacer %s: err = %v, want it to contain %q", strings.Join(tt.args, " "), err, tt.want)
 		}

@@ -212,6 +212,9 @@ func (e *evaluator) whyNoData(refs []recommender.ContainerRef, d derivation) str
 	if len(refs) == 0 {
 		return "no container selected has any sample"
 	}
+	if d.kind == ratio && !e.anyHas(refs, d.denominator) {
+		return fmt.Sprintf("no selected container exposes %s, the denominator of %s", d.denominator, d.metrics[0])
+	}
 	for _, ref := range refs {
 		for _, m := range d.metrics {
 			if len(e.store.containers[ref].metrics[m]) > 0 {
@@ -226,3 +229,12 @@ func (e *evaluator) whyNoData(refs []recommender.ContainerRef, d derivation) str
 }
 
 func comparePoint(p point, t int64) int { return cmp.Compare(p.t, t) }
+
+func (e *evaluator) anyHas(refs []recommender.ContainerRef, metric string) bool {
+	for _, ref := range refs {
+		if len(e.store.containers[ref].metrics[metric]) > 0 {
+			return true
+		}
+	}
+	return false
+}

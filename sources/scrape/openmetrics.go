@@ -66,7 +66,7 @@ const maxLineBytes = 1 << 20
 // "# EOF", so a truncated trace is an error rather than a shorter trace.
 func parseOpenMetrics(r io.Reader, source string, fn func(line int, s omSample) error) error {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64*1024), maxLineBytes)
+	sc.Buffer(make([]byte, 0, 64*1024), maxLineBytes+1) // +1: the newline
 	var (
 		line      int
 		family    string

@@ -80,11 +80,15 @@ func (o Options) Validate() []error {
 		errs = append(errs, errors.New("no scrape target"))
 	}
 	seen := map[recommender.ContainerRef]string{}
+	urls := map[string]bool{}
 	for _, t := range o.Targets {
 		if prev, dup := seen[t.Ref]; dup {
 			errs = append(errs, fmt.Errorf("targets %s and %s are both container %s", prev, t.URL, t.Ref))
 		}
-		seen[t.Ref] = t.URL
+		if urls[t.URL] {
+			errs = append(errs, fmt.Errorf("target %s is listed twice", t.URL))
+		}
+		seen[t.Ref], urls[t.URL] = t.URL, true
 	}
 	for name, d := range map[string]time.Duration{
 		"interval": o.Interval, "timeout": o.Timeout, "retention": o.Retention,

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -151,6 +152,7 @@ func (s *Store) Stats() (series, points int) {
 func (s *Store) appendScrape(ref recommender.ContainerRef, samples []omSample, scrapeMs int64, source string) (int, error) {
 	seen := make(map[string]bool, len(samples))
 	for i := range samples {
+		samples[i].labels = exportTargetLabels(samples[i].labels)
 		key := samples[i].name + "\xfe" + samples[i].labels.key()
 		if seen[key] {
 			return 0, fmt.Errorf("%s: duplicate series %s%s in one scrape", source, samples[i].name, samples[i].labels)
@@ -160,6 +162,9 @@ func (s *Store) appendScrape(ref recommender.ContainerRef, samples []omSample, s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.checkRoom(ref, samples); err != nil {
+		return 0, fmt.Errorf("%s: %w", source, err)
+	}
+	if err := s.checkTime(ref, samples, scrapeMs); err != nil {
 		return 0, fmt.Errorf("%s: %w", source, err)
 	}
 	stored := 0
@@ -187,6 +192,9 @@ func (s *Store) checkRoom(ref recommender.ContainerRef, samples []omSample) erro
 	fresh := 0
 	c := s.containers[ref]
 	for i := range samples {
+		if math.IsNaN(samples[i].value) || math.IsInf(samples[i].value, 0) {
+			continue // never stored
+		}
 		if c == nil || c.metrics[samples[i].name][samples[i].labels.key()] == nil {
 			fresh++
 		}
@@ -195,4 +203,50 @@ func (s *Store) checkRoom(ref recommender.ContainerRef, samples []omSample) erro
 		return fmt.Errorf("%w: %d series held, %d new ones would exceed %d", ErrTooManySeries, s.numSeries, fresh, s.maxSeries)
 	}
 	return nil
+}
+
+// checkTime refuses a scrape whose time is not after the last scrape of a
+// series it carries: the clock stepped back, and storing part of the body
+// would leave the series out of step with each other.
+func (s *Store) checkTime(ref recommender.ContainerRef, samples []omSample, scrapeMs int64) error {
+	c := s.containers[ref]
+	if c == nil {
+		return nil
+	}
+	for i := range samples {
+		if samples[i].hasTimestamp {
+			continue
+		}
+		rs := c.metrics[samples[i].name][samples[i].labels.key()]
+		if rs != nil && len(rs.points) > 0 && rs.points[len(rs.points)-1].t >= scrapeMs {
+			return fmt.Errorf("scrape at %s is not after the previous one of %s%s (clock stepped back?): %w",
+				time.UnixMilli(scrapeMs).UTC().Format(time.RFC3339Nano), samples[i].name, samples[i].labels, errOutOfOrder)
+		}
+	}
+	return nil
+}
+
+// targetLabels are the labels the store uses to identify a container.
+var targetLabels = []string{"namespace", "pod", "container"}
+
+// exportTargetLabels renames a scraped series' own namespace, pod and
+// container labels to exported_namespace and so on, as Prometheus does
+// without honor_labels, so they never clash with the target's.
+func exportTargetLabels(ls labels) labels {
+	clash := false
+	for _, l := range ls {
+		clash = clash || slices.Contains(targetLabels, l.name)
+	}
+	if !clash {
+		return ls
+	}
+	out := make(labels, len(ls))
+	for i, l := range ls {
+		if slices.Contains(targetLabels, l.name) {
+			l.name = "exported_" + l.name
+		}
+		out[i] = l
+	}
+	out.sort()
+	return out
 }

@@ -38,7 +38,7 @@ func ParseTarget(s string) (Target, error) {
 		Container: "app",
 	}
 	if u.Fragment != "" {
-		values, err := url.ParseQuery(u.Fragment)
+		values, err := url.ParseQuery(u.EscapedFragment())
 		if err != nil {
 			return Target{}, fmt.Errorf("scrape target %q: fragment: %w", s, err)
 		}

@@ -65,6 +65,7 @@ func ReadTrace(r io.Reader, source string, o TraceOptions) (*Trace, error) {
 	o.applyDefaults()
 	store := NewStore(0, o.MaxSeries)
 	var start, end int64
+	spanSet := false
 	n := 0
 	err := parseOpenMetrics(r, source, func(_ int, s omSample) error {
 		if !s.hasTimestamp {
@@ -90,10 +91,10 @@ func ReadTrace(r io.Reader, source string, o TraceOptions) (*Trace, error) {
 		case err != nil:
 			return err
 		}
-		if start == 0 || s.timestampMs < start {
-			start = s.timestampMs
+		if !spanSet {
+			start, end, spanSet = s.timestampMs, s.timestampMs, true
 		}
-		end = max(end, s.timestampMs)
+		start, end = min(start, s.timestampMs), max(end, s.timestampMs)
 		return nil
 	})
 	if err != nil {
