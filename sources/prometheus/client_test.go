@@ -2,10 +2,13 @@ package prometheus
 
 import (
 	"context"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 )
 
@@ -15,9 +18,13 @@ func TestClientSendsCredentialsAndHeaders(t *testing.T) {
 	if err := os.WriteFile(token, []byte("s3cret\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	var mu sync.Mutex
 	var got http.Header
+	last := func() http.Header { mu.Lock(); defer mu.Unlock(); return got }
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
 		got = r.Header.Clone()
+		mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"vector","result":[]}}`))
 	}))
@@ -32,8 +39,8 @@ func TestClientSendsCredentialsAndHeaders(t *testing.T) {
 	if _, err := src.Fetch(context.Background(), instant()); err != nil {
 		t.Fatal(err)
 	}
-	if got.Get("Authorization") != "Bearer s3cret" || got.Get("X-Scope-OrgID") != "tenant-1" {
-		t.Errorf("headers sent: %v", got)
+	if h := last(); h.Get("Authorization") != "Bearer s3cret" || h.Get("X-Scope-OrgID") != "tenant-1" {
+		t.Errorf("headers sent: %v", h)
 	}
 
 	// A rotated token is used from the next request on.
@@ -43,8 +50,8 @@ func TestClientSendsCredentialsAndHeaders(t *testing.T) {
 	if _, err := src.Fetch(context.Background(), instant()); err != nil {
 		t.Fatal(err)
 	}
-	if got.Get("Authorization") != "Bearer rotated" {
-		t.Errorf("Authorization after rotation: %q", got.Get("Authorization"))
+	if h := last(); h.Get("Authorization") != "Bearer rotated" {
+		t.Errorf("Authorization after rotation: %q", h.Get("Authorization"))
 	}
 }
 
@@ -53,31 +60,39 @@ func TestClientBasicAuth(t *testing.T) {
 	if err := os.WriteFile(password, []byte("pw"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var user, pass string
-	srv := fakeAPI(t, func(string) answer { return vector() })
-	srv.Config.Handler = wrap(srv.Config.Handler, func(r *http.Request) { user, pass, _ = r.BasicAuth() })
+	var mu sync.Mutex
+	sent := map[string]bool{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user, pass, _ := r.BasicAuth()
+		mu.Lock()
+		sent[user+":"+pass] = true
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(vector().body))
+	}))
+	defer srv.Close()
 	src := newTestSource(t, srv.URL, func(o *Options) {
 		o.Client = ClientOptions{BasicAuthUser: "pacer", BasicAuthPasswordFile: password}
 	})
 	if _, err := src.Fetch(context.Background(), instant()); err != nil {
 		t.Fatal(err)
 	}
-	if user != "pacer" || pass != "pw" {
-		t.Errorf("basic auth sent %q:%q", user, pass)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(sent) != 1 || !sent["pacer:pw"] {
+		t.Errorf("basic auth sent %v, want only pacer:pw", sent)
 	}
 }
 
 func TestClientRefusesUnknownCA(t *testing.T) {
-	srv := httptest.NewTLSServer(http.NotFoundHandler())
+	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the handshake failures are the point
+	srv.StartTLS()
 	defer srv.Close()
 	_, err := newTestSource(t, srv.URL, nil).Fetch(context.Background(), instant())
 	if err == nil {
 		t.Fatal("a server with an unknown CA was trusted")
 	}
-}
-
-func wrap(h http.Handler, see func(*http.Request)) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { see(r); h.ServeHTTP(w, r) })
 }
 
 func pemOf(t *testing.T, srv *httptest.Server) []byte {

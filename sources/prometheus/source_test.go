@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -217,8 +218,11 @@ func TestMissingMetricIsExplained(t *testing.T) {
 }
 
 func TestCustomQueryAndLabels(t *testing.T) {
+	var mu sync.Mutex
 	var seen []string
 	srv := fakeAPI(t, func(q string) answer {
+		mu.Lock()
+		defer mu.Unlock()
 		seen = append(seen, q)
 		return vector(`{"metric":{"kubernetes_namespace":"a","kubernetes_pod_name":"p","ctr":"c"},"value":[1,"5"]}`)
 	})
@@ -237,6 +241,8 @@ func TestCustomQueryAndLabels(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `sum by (kubernetes_namespace, kubernetes_pod_name, ctr) (rate(grpc_server_handled_total{kubernetes_namespace="a"}[30s]))`
+	mu.Lock()
+	defer mu.Unlock()
 	found := false
 	for _, s := range seen {
 		found = found || s == want

@@ -212,20 +212,16 @@ func (e *evaluator) whyNoData(refs []recommender.ContainerRef, d derivation) str
 	if len(refs) == 0 {
 		return "no container selected has any sample"
 	}
-	if d.kind == ratio && !e.anyHas(refs, d.denominator) {
-		return fmt.Sprintf("no selected container exposes %s, the denominator of %s", d.denominator, d.metrics[0])
+	i := slices.IndexFunc(d.metrics, func(m string) bool { return e.anyHas(refs, m) })
+	switch {
+	case i < 0:
+		return fmt.Sprintf("no selected container exposes %s", strings.Join(d.metrics, " or "))
+	case d.kind == ratio && !e.anyHas(refs, d.denominator):
+		return fmt.Sprintf("no selected container exposes %s, the denominator of %s", d.denominator, d.metrics[i])
+	case d.kind == gauge:
+		return fmt.Sprintf("%s has no sample within the lookback of %s", d.metrics[i], e.lookback)
 	}
-	for _, ref := range refs {
-		for _, m := range d.metrics {
-			if len(e.store.containers[ref].metrics[m]) > 0 {
-				if d.kind == gauge {
-					return fmt.Sprintf("%s has no sample within the lookback of %s", m, e.lookback)
-				}
-				return fmt.Sprintf("%s has fewer than two samples within the rate range of %s", m, e.rateRange)
-			}
-		}
-	}
-	return fmt.Sprintf("no selected container exposes %s", strings.Join(d.metrics, " or "))
+	return fmt.Sprintf("%s has fewer than two samples within the rate range of %s", d.metrics[i], e.rateRange)
 }
 
 func comparePoint(p point, t int64) int { return cmp.Compare(p.t, t) }
