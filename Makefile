@@ -6,6 +6,8 @@ BIN           := bin
 TOOLS_DIR     ?= $(HOME)/.cache/pacer/tools
 GOLANGCI_VERSION := v2.15.0
 GOLANGCI      := $(TOOLS_DIR)/golangci-lint-$(GOLANGCI_VERSION)/golangci-lint
+BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
+BENCHSTAT     := $(TOOLS_DIR)/benchstat-$(BENCHSTAT_VERSION)/benchstat
 FUZZTIME      ?= 10s
 BENCHCOUNT    ?= 6
 
@@ -51,9 +53,13 @@ lint: $(GOLANGCI)
 $(GOLANGCI):
 	GOBIN=$(dir $(GOLANGCI)) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)
 
-## bench: Go benchmarks, benchstat-ready (BENCHCOUNT runs each)
-bench:
-	$(GO) test -run='^$$' -bench=. -benchmem -count=$(BENCHCOUNT) ./...
+## bench: Go benchmarks, BENCHCOUNT runs each, into bench.txt, summarized by benchstat
+bench: $(BENCHSTAT)
+	$(GO) test -run='^$$' -bench=. -benchmem -count=$(BENCHCOUNT) ./... | tee bench.txt
+	$(BENCHSTAT) bench.txt
+
+$(BENCHSTAT):
+	GOBIN=$(dir $(BENCHSTAT)) $(GO) install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
 
 ## update-golden: rewrite the golden files under testdata/golden from the current output
 update-golden:
