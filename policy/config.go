@@ -1,0 +1,220 @@
+package policy
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"go.yaml.in/yaml/v3"
+	"k8s.io/apimachinery/pkg/api/resource"
+)
+
+// APIVersion and Kind identify a policy file.
+const (
+	APIVersion = "pacer.dev/v1alpha1"
+	Kind       = "PolicySet"
+)
+
+// Set is a policy file: named policies, the first whose selector matches a
+// workload applies to it.
+type Set struct {
+	APIVersion string   `yaml:"apiVersion"`
+	Kind       string   `yaml:"kind"`
+	Policies   []Policy `yaml:"policies"`
+}
+
+// Policy is every setting of pacer's rules. Each field a file leaves out
+// keeps its value from Default().
+type Policy struct {
+	Name       string     `yaml:"name"`
+	Selector   Selector   `yaml:"selector,omitempty"`
+	History    History    `yaml:"history"`
+	CPU        CPU        `yaml:"cpu"`
+	Memory     Memory     `yaml:"memory"`
+	Horizontal Horizontal `yaml:"horizontal"`
+	Rules      Rules      `yaml:"rules"`
+}
+
+// Selector chooses workloads; empty fields match all.
+type Selector struct {
+	Namespaces  []string          `yaml:"namespaces,omitempty"`
+	Kinds       []string          `yaml:"kinds,omitempty"`
+	Names       []string          `yaml:"names,omitempty"`
+	MatchLabels map[string]string `yaml:"matchLabels,omitempty"`
+}
+
+// History says how much data the rules need and how fast old data fades.
+type History struct {
+	// Minimum is the history a signal needs before its rules are trusted;
+	// with less, the outcome is insufficient data.
+	Minimum Duration `yaml:"minimum"`
+	// HalfLife is the decay of the percentile histograms: a sample this old
+	// weighs half as much as a new one.
+	HalfLife Duration `yaml:"halfLife"`
+	// StaleAfter: a signal whose newest sample is older than this is stale,
+	// and a recommendation resting on it is not ready.
+	StaleAfter Duration `yaml:"staleAfter"`
+}
+
+// CPU sizes the CPU request and limit and GOMAXPROCS.
+type CPU struct {
+	Percentile    float64  `yaml:"percentile"`
+	MarginPercent float64  `yaml:"marginPercent"`
+	Min           Quantity `yaml:"min"`
+	Max           Quantity `yaml:"max"`
+	// Limit is "none" (no CPU limit; GOMAXPROCS from peak usage) or "ratio"
+	// (limit = request × LimitRatio; GOMAXPROCS = the limit, rounded up).
+	Limit      string  `yaml:"limit"`
+	LimitRatio float64 `yaml:"limitRatio"`
+	// MaxChangePercent bounds one step's change of the request (0: unbounded).
+	MaxChangePercent float64 `yaml:"maxChangePercent"`
+}
+
+// Memory sizes the memory request and limit and GOMEMLIMIT from the Go memory model.
+type Memory struct {
+	// HeapPercentile of the live heap the model starts from.
+	HeapPercentile float64  `yaml:"heapPercentile"`
+	MarginPercent  float64  `yaml:"marginPercent"`
+	Min            Quantity `yaml:"min"`
+	Max            Quantity `yaml:"max"`
+	// LimitRatio: limit = request × LimitRatio (≥ 1).
+	LimitRatio float64 `yaml:"limitRatio"`
+	// GOMEMLIMITPercent of the limit is recommended as GOMEMLIMIT (0: none).
+	GOMEMLIMITPercent float64 `yaml:"gomemlimitPercent"`
+	MaxChangePercent  float64 `yaml:"maxChangePercent"`
+}
+
+// Horizontal sizes replicas from request rate per pod, with a CPU guard.
+type Horizontal struct {
+	Enabled bool `yaml:"enabled"`
+	// TargetRequestRatePerPod is the per-pod request rate to scale to.
+	TargetRequestRatePerPod float64 `yaml:"targetRequestRatePerPod"`
+	// RateWindow is the range the request rate is averaged over.
+	RateWindow Duration `yaml:"rateWindow"`
+	// ScaleUpCPUPercent: above this CPU utilization of the request, scale up
+	// whatever the request rate says.
+	ScaleUpCPUPercent float64 `yaml:"scaleUpCPUPercent"`
+	// ScaleDownBelowRequestRatePerPod: scale down only below this per-pod rate.
+	ScaleDownBelowRequestRatePerPod float64  `yaml:"scaleDownBelowRequestRatePerPod"`
+	ScaleDownStabilization          Duration `yaml:"scaleDownStabilization"`
+	ScaleDownMaxPercent             float64  `yaml:"scaleDownMaxPercent"`
+	ScaleDownPeriod                 Duration `yaml:"scaleDownPeriod"`
+	MinReplicas                     int32    `yaml:"minReplicas"`
+	MaxReplicas                     int32    `yaml:"maxReplicas"`
+}
+
+// Rules are the Go-aware rules that raise memory or flag risks.
+type Rules struct {
+	GoroutinePressure  GoroutinePressure  `yaml:"goroutinePressure"`
+	AllocationPressure AllocationPressure `yaml:"allocationPressure"`
+	GCPressure         GCPressure         `yaml:"gcPressure"`
+	OOMRisk            OOMRisk            `yaml:"oomRisk"`
+}
+
+// GoroutinePressure: goroutines above Above for For → memory request +RaiseMemoryPercent.
+type GoroutinePressure struct {
+	Above              float64  `yaml:"above"`
+	For                Duration `yaml:"for"`
+	RaiseMemoryPercent float64  `yaml:"raiseMemoryPercent"`
+}
+
+// AllocationPressure: the Percentile of the allocation rate above
+// AbovePerSecond (bytes per second) → memory request +RaiseMemoryPercent.
+type AllocationPressure struct {
+	Percentile         float64  `yaml:"percentile"`
+	AbovePerSecond     Quantity `yaml:"abovePerSecond"`
+	RaiseMemoryPercent float64  `yaml:"raiseMemoryPercent"`
+}
+
+// GCPressure: more than CyclesPerMinuteAbove GC cycles a minute → flag.
+type GCPressure struct {
+	CyclesPerMinuteAbove float64 `yaml:"cyclesPerMinuteAbove"`
+}
+
+// OOMRisk: heap above HeapAboveLimitPercent of the memory limit → flag and
+// memory request +RaiseMemoryPercent.
+type OOMRisk struct {
+	HeapAboveLimitPercent float64 `yaml:"heapAboveLimitPercent"`
+	RaiseMemoryPercent    float64 `yaml:"raiseMemoryPercent"`
+}
+
+// Default returns the built-in default policy; DESIGN.md lists its rules.
+func Default() Policy {
+	return Policy{
+		Name:    "default",
+		History: History{Minimum: Duration(24 * time.Hour), HalfLife: Duration(24 * time.Hour), StaleAfter: Duration(10 * time.Minute)},
+		CPU: CPU{
+			Percentile: 90, MarginPercent: 15, Min: MustQuantity("10m"), Max: MustQuantity("16"),
+			Limit: "none", LimitRatio: 2, MaxChangePercent: 50,
+		},
+		Memory: Memory{
+			HeapPercentile: 99, MarginPercent: 15, Min: MustQuantity("32Mi"), Max: MustQuantity("64Gi"),
+			LimitRatio: 1, GOMEMLIMITPercent: 90, MaxChangePercent: 50,
+		},
+		Horizontal: Horizontal{
+			Enabled: true, TargetRequestRatePerPod: 1000, RateWindow: Duration(time.Minute),
+			ScaleUpCPUPercent: 70, ScaleDownBelowRequestRatePerPod: 300,
+			ScaleDownStabilization: Duration(300 * time.Second), ScaleDownMaxPercent: 10,
+			ScaleDownPeriod: Duration(60 * time.Second), MinReplicas: 1, MaxReplicas: 100,
+		},
+		Rules: Rules{
+			GoroutinePressure:  GoroutinePressure{Above: 5000, For: Duration(5 * time.Minute), RaiseMemoryPercent: 15},
+			AllocationPressure: AllocationPressure{Percentile: 95, AbovePerSecond: MustQuantity("50Mi"), RaiseMemoryPercent: 20},
+			GCPressure:         GCPressure{CyclesPerMinuteAbove: 500},
+			OOMRisk:            OOMRisk{HeapAboveLimitPercent: 85, RaiseMemoryPercent: 20},
+		},
+	}
+}
+
+// Duration is a time.Duration written as Prometheus writes durations: 30s, 5m, 24h, 7d.
+type Duration time.Duration
+
+// D returns the duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// UnmarshalYAML reads a duration.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return valueError(n, "want a duration such as 30s, 5m or 7d")
+	}
+	v, err := model.ParseDuration(n.Value)
+	if err != nil {
+		return valueError(n, fmt.Sprintf("duration %q: want a number and a unit (ms, s, m, h, d, w), e.g. 5m", n.Value))
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML writes the duration in the same form.
+func (d Duration) MarshalYAML() (any, error) { return model.Duration(d).String(), nil }
+
+// Quantity is a Kubernetes quantity: 250m or 1.5 (cores), 512Mi or 2Gi (bytes).
+type Quantity struct{ resource.Quantity }
+
+// MustQuantity parses a quantity known to be valid.
+func MustQuantity(s string) Quantity { return Quantity{resource.MustParse(s)} }
+
+// Value returns the quantity as a float in its base unit (cores, bytes).
+func (q Quantity) Value() float64 { return q.AsApproximateFloat64() }
+
+// UnmarshalYAML reads a quantity.
+func (q *Quantity) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return valueError(n, "want a quantity such as 500m, 2 or 512Mi")
+	}
+	v, err := resource.ParseQuantity(n.Value)
+	if err != nil {
+		return valueError(n, fmt.Sprintf("quantity %q: want a number with an optional suffix (m, Ki, Mi, Gi, k, M, G)", n.Value))
+	}
+	q.Quantity = v
+	return nil
+}
+
+// MarshalYAML writes the quantity in its canonical form.
+func (q Quantity) MarshalYAML() (any, error) { return q.String(), nil }
+
+// valueError reports a bad value the way yaml reports type errors, so the
+// decoder goes on and every bad value of a file is reported at once.
+func valueError(n *yaml.Node, msg string) error {
+	return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %s", n.Line, msg)}}
+}
