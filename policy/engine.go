@@ -140,24 +140,24 @@ func (p Policy) behavior() Behavior {
 }
 
 // alignByTime merges a container's series into one sample per instant.
-func alignByTime(series map[recommender.Signal][]recommender.Sample) []sample {
-	byTime := map[int64]map[recommender.Signal]float64{}
+func alignByTime(series map[recommender.Signal][]recommender.Sample) []*sample {
+	byTime := map[int64]*sample{}
 	for sig, samples := range series {
 		for _, s := range samples {
 			t := s.At.UnixMilli()
-			m := byTime[t]
-			if m == nil {
-				m = map[recommender.Signal]float64{}
-				byTime[t] = m
+			one := byTime[t]
+			if one == nil {
+				one = &sample{at: time.UnixMilli(t).UTC()}
+				byTime[t] = one
 			}
-			m[sig] = s.Value
+			one.set(sig, s.Value)
 		}
 	}
-	out := make([]sample, 0, len(byTime))
-	for t, values := range byTime {
-		out = append(out, sample{at: time.UnixMilli(t).UTC(), values: values})
+	out := make([]*sample, 0, len(byTime))
+	for _, one := range byTime {
+		out = append(out, one)
 	}
-	slices.SortFunc(out, func(a, b sample) int { return a.at.Compare(b.at) })
+	slices.SortFunc(out, func(a, b *sample) int { return a.at.Compare(b.at) })
 	return out
 }
 

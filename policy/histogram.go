@@ -249,3 +249,10 @@ func (h *DecayingHistogram) Empty() bool {
 func (h *DecayingHistogram) SizeBytes() int {
 	return int(reflect.TypeFor[DecayingHistogram]().Size()) + cap(h.weights)*float32Bytes
 }
+
+// Clone returns an independent copy of the histogram.
+func (h *DecayingHistogram) Clone() *DecayingHistogram {
+	c := *h
+	c.weights = append([]float32(nil), h.weights...)
+	return &c
+}

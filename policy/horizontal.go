@@ -23,7 +23,7 @@ func (w *workloadState) recommend(ref recommender.WorkloadRef, now time.Time, cu
 	for _, name := range names {
 		c := w.containers[name]
 		for _, sig := range []recommender.Signal{recommender.Goroutines, recommender.LiveHeap, recommender.AllocRate} {
-			goSignals = goSignals || c.spans[sig] != nil
+			goSignals = goSignals || c.spans[signalIndex[sig]].seen()
 		}
 	}
 	if !goSignals {
@@ -51,7 +51,7 @@ func (w *workloadState) recommend(ref recommender.WorkloadRef, now time.Time, cu
 	}
 
 	if p.Horizontal.Enabled {
-		if h, missing := w.horizontal(now, cur, r.Containers); missing != nil {
+		if h, missing := w.horizontal(now, cur); missing != nil {
 			r.Missing = append(r.Missing, *missing)
 		} else if h != nil {
 			r.Horizontal = h
@@ -70,15 +70,15 @@ func (w *workloadState) recommend(ref recommender.WorkloadRef, now time.Time, cu
 // horizontal computes replicas from the request rate per pod, guarded by
 // CPU, stabilized like an HPA. It returns nil, nil when the workload serves
 // no requests pacer can see (no horizontal recommendation then).
-func (w *workloadState) horizontal(now time.Time, cur Current, vertical []recommender.ContainerRecommendation) (*recommender.HorizontalRecommendation, *recommender.Missing) {
+func (w *workloadState) horizontal(now time.Time, cur Current) (*recommender.HorizontalRecommendation, *recommender.Missing) {
 	p, h := w.policy, w.policy.Horizontal
 	total, ok := w.totalRate.Value()
 	if !ok {
 		return nil, nil
 	}
-	if age := now.Sub(w.rateSpan.last); age > p.History.StaleAfter.D() {
+	if age := now.Sub(w.rateSpan.lastTime()); age > p.History.StaleAfter.D() {
 		return nil, &recommender.Missing{Signal: recommender.RequestRate, Rule: "horizontal", Have: w.rateSpan.length(),
-			Reason: fmt.Sprintf("stale: newest sample at %s, %s before now", w.rateSpan.last.Format(time.RFC3339), age.Round(time.Second))}
+			Reason: fmt.Sprintf("stale: newest sample at %s, %s before now", w.rateSpan.lastTime().Format(time.RFC3339), age.Round(time.Second))}
 	}
 	current := cur.Replicas
 	if current == 0 {
@@ -92,13 +92,16 @@ func (w *workloadState) horizontal(now time.Time, cur Current, vertical []recomm
 		map[string]float64{"request_rate": total, "target_per_pod": h.TargetRequestRatePerPod},
 		"%.1f requests/s over a target of %g per pod", total, h.TargetRequestRatePerPod)
 
-	// CPU guard: utilization of the CPU request above the threshold scales up.
+	// CPU guard: utilization of the current CPU request above the threshold
+	// scales up. It needs the request the pods run with, which only
+	// Kubernetes knows: the recommended request is sized from usage itself.
 	var cpuRequest float64
-	for _, c := range vertical {
-		cpuRequest += c.Target.CPURequestCores
-	}
 	for _, c := range cur.Containers {
-		cpuRequest = max(cpuRequest, c.CPURequestCores)
+		cpuRequest += c.CPURequestCores
+	}
+	if cpuRequest == 0 {
+		out.Reasons = append(out.Reasons, recommender.Reason{Rule: "replicas.cpu-guard",
+			Message: "skipped: the pods' current CPU request is unknown (it comes from Kubernetes), so neither the CPU guard nor the capacity estimate applies"})
 	}
 	if cpuRequest > 0 && w.lastCPUPerP > 0 {
 		util := w.lastCPUPerP / cpuRequest * 100

@@ -21,24 +21,35 @@ var (
 	capacityMinPairs = 10.0
 )
 
-// span is the first and last time a signal had a sample.
-type span struct{ first, last time.Time }
+// signalIndex numbers the signals, so per-signal state is an array, not a map.
+var signalIndex = func() map[recommender.Signal]int {
+	m := map[recommender.Signal]int{}
+	for i, s := range recommender.Signals() {
+		m[s] = i
+	}
+	return m
+}()
+
+const numSignals = 13
+
+// span is the first and last time a signal had a sample, in Unix milliseconds.
+type span struct{ first, last int64 }
+
+func (s *span) seen() bool { return s.last != 0 }
 
 func (s *span) see(t time.Time) {
-	if s.first.IsZero() || t.Before(s.first) {
-		s.first = t
+	ms := t.UnixMilli()
+	if !s.seen() || ms < s.first {
+		s.first = ms
 	}
-	if t.After(s.last) {
-		s.last = t
-	}
+	s.last = max(s.last, ms)
 }
 
 func (s span) length() time.Duration {
-	if s.first.IsZero() {
-		return 0
-	}
-	return s.last.Sub(s.first)
+	return time.Duration(s.last-s.first) * time.Millisecond
 }
+
+func (s span) lastTime() time.Time { return time.UnixMilli(s.last).UTC() }
 
 // containerState is what one container (by name, over all the workload's
 // pods) keeps between cycles: decaying histograms and a few last values,
@@ -50,7 +61,7 @@ type containerState struct {
 	gcPerMinute                                   *EWMA
 	gogc, gomemlimit                              float64
 	gomaxprocs                                    float64
-	spans                                         map[recommender.Signal]*span
+	spans                                         [numSignals]span
 }
 
 func newContainerState(p Policy) (*containerState, error) {
@@ -59,8 +70,7 @@ func newContainerState(p Policy) (*containerState, error) {
 		o.HalfLife = halfLife
 		return NewDecayingHistogram(o)
 	}
-	c := &containerState{gcPerMinute: NewEWMA(p.Horizontal.RateWindow.D()), gogc: math.NaN(), gomemlimit: math.NaN(),
-		spans: map[recommender.Signal]*span{}}
+	c := &containerState{gcPerMinute: NewEWMA(p.Horizontal.RateWindow.D()), gogc: math.NaN(), gomemlimit: math.NaN()}
 	var err error
 	for _, h := range []struct {
 		into **DecayingHistogram
@@ -80,23 +90,27 @@ func newContainerState(p Policy) (*containerState, error) {
 // that had one.
 type sample struct {
 	at     time.Time
-	values map[recommender.Signal]float64
+	values [numSignals]float64
+	has    uint16 // bit i: values[i] is set
 }
 
-func (s sample) get(sig recommender.Signal) (float64, bool) {
-	v, ok := s.values[sig]
-	return v, ok
+func (s *sample) set(sig recommender.Signal, v float64) {
+	i := signalIndex[sig]
+	s.values[i] = v
+	s.has |= 1 << i
+}
+
+func (s *sample) get(sig recommender.Signal) (float64, bool) {
+	i := signalIndex[sig]
+	return s.values[i], s.has&(1<<i) != 0
 }
 
 // observe folds one pod's instant into the container's state.
-func (c *containerState) observe(p Policy, s sample) {
-	for sig := range s.values {
-		sp := c.spans[sig]
-		if sp == nil {
-			sp = &span{}
-			c.spans[sig] = sp
+func (c *containerState) observe(p Policy, s *sample) {
+	for i := range numSignals {
+		if s.has&(1<<i) != 0 {
+			c.spans[i].see(s.at)
 		}
-		sp.see(s.at)
 	}
 	if v, ok := s.get(recommender.CPU); ok {
 		c.cpu.Add(v, 1, s.at)

@@ -26,13 +26,13 @@ import (
 func (c *containerState) needed(p Policy, now time.Time, rule string, signals ...recommender.Signal) []recommender.Missing {
 	var out []recommender.Missing
 	for _, sig := range signals {
-		sp := c.spans[sig]
+		sp := c.spans[signalIndex[sig]]
 		switch {
-		case sp == nil:
+		case !sp.seen():
 			out = append(out, recommender.Missing{Signal: sig, Rule: rule, Reason: "no sample", Need: p.History.Minimum.D()})
-		case now.Sub(sp.last) > p.History.StaleAfter.D():
+		case now.Sub(sp.lastTime()) > p.History.StaleAfter.D():
 			out = append(out, recommender.Missing{Signal: sig, Rule: rule, Have: sp.length(), Need: p.History.Minimum.D(),
-				Reason: fmt.Sprintf("stale: newest sample at %s, %s before now", sp.last.Format(time.RFC3339), now.Sub(sp.last).Round(time.Second))})
+				Reason: fmt.Sprintf("stale: newest sample at %s, %s before now", sp.lastTime().Format(time.RFC3339), now.Sub(sp.lastTime()).Round(time.Second))})
 		case sp.length() < p.History.Minimum.D():
 			out = append(out, recommender.Missing{Signal: sig, Rule: rule, Have: sp.length(), Need: p.History.Minimum.D(),
 				Reason: "too little history"})
@@ -66,11 +66,12 @@ func (c *containerState) vertical(p Policy, name string, cur recommender.Resourc
 	pct, _ := c.cpu.Percentile(p.CPU.Percentile / 100)
 	v := cpu.apply("cpu.percentile", 0, pct, window, nil, "P%g of CPU usage (half-life %s) is %.3f cores", p.CPU.Percentile, window, pct)
 	v = cpu.apply("cpu.margin", v, WithMargin(v, p.CPU.MarginPercent/100), 0, nil, "margin of %g%%", p.CPU.MarginPercent)
-	v = cpu.apply("cpu.bounds", v, Clamp(v, p.CPU.Min.Value(), p.CPU.Max.Value()), 0, nil, "bounds %s..%s cores", p.CPU.Min.String(), p.CPU.Max.String())
 	if cur.CPURequestCores > 0 {
 		v = cpu.apply("cpu.max-change", v, LimitChange(cur.CPURequestCores, v, p.CPU.MaxChangePercent/100, p.CPU.MaxChangePercent/100), 0,
 			map[string]float64{"current": cur.CPURequestCores}, "at most %g%% change from the current %.3f cores per step", p.CPU.MaxChangePercent, cur.CPURequestCores)
 	}
+	// Bounds come last: they hold even when a step limit would leave them.
+	v = cpu.apply("cpu.bounds", v, Clamp(v, p.CPU.Min.Value(), p.CPU.Max.Value()), 0, nil, "bounds %s..%s cores", p.CPU.Min.String(), p.CPU.Max.String())
 	rec.Target.CPURequestCores = v
 	peak, _ := c.cpu.Percentile(0.99)
 	peak = WithMargin(peak, p.CPU.MarginPercent/100)
@@ -135,11 +136,11 @@ func (c *containerState) vertical(p Policy, name string, cur recommender.Resourc
 		m = mem.apply("oom-history", m, 1.2*cur.MemoryLimitBytes, 0, map[string]float64{"oom_kills": float64(oomKills)},
 			"%d OOM kills at the limit %s raise the floor to 120%% of it", oomKills, fmtBytes(cur.MemoryLimitBytes))
 	}
-	m = mem.apply("memory.bounds", m, Clamp(m, p.Memory.Min.Value(), p.Memory.Max.Value()), 0, nil, "bounds %s..%s", p.Memory.Min.String(), p.Memory.Max.String())
 	if cur.MemoryRequestBytes > 0 {
 		m = mem.apply("memory.max-change", m, LimitChange(cur.MemoryRequestBytes, m, p.Memory.MaxChangePercent/100, p.Memory.MaxChangePercent/100), 0,
 			map[string]float64{"current": cur.MemoryRequestBytes}, "at most %g%% change from the current %s per step", p.Memory.MaxChangePercent, fmtBytes(cur.MemoryRequestBytes))
 	}
+	m = mem.apply("memory.bounds", m, Clamp(m, p.Memory.Min.Value(), p.Memory.Max.Value()), 0, nil, "bounds %s..%s", p.Memory.Min.String(), p.Memory.Max.String())
 	rec.Target.MemoryRequestBytes = math.Ceil(m)
 	rec.Target.MemoryLimitBytes = math.Ceil(m * p.Memory.LimitRatio)
 	if p.Memory.GOMEMLIMITPercent > 0 {
@@ -168,6 +169,10 @@ func (c *containerState) vertical(p Policy, name string, cur recommender.Resourc
 		CPURequestCores:    Clamp(peak, p.CPU.Min.Value(), p.CPU.Max.Value()),
 		MemoryRequestBytes: math.Ceil(Clamp(max(m, WithMargin(ws, p.Memory.MarginPercent/100)), p.Memory.Min.Value(), p.Memory.Max.Value())),
 	}
+	rec.Lower.CPURequestCores = min(rec.Lower.CPURequestCores, rec.Target.CPURequestCores)
+	rec.Upper.CPURequestCores = max(rec.Upper.CPURequestCores, rec.Target.CPURequestCores)
+	rec.Lower.MemoryRequestBytes = min(rec.Lower.MemoryRequestBytes, rec.Target.MemoryRequestBytes)
+	rec.Upper.MemoryRequestBytes = max(rec.Upper.MemoryRequestBytes, rec.Target.MemoryRequestBytes)
 	rec.Reasons = slices.Concat(cpu.reasons, mem.reasons)
 	return rec, flags, notes
 }
