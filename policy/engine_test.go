@@ -73,8 +73,9 @@ func testPolicy() Policy {
 	return p
 }
 
-// recommend runs the engine over the pods for d and recommends at t0+d+after.
-func recommend(t *testing.T, p Policy, d, after time.Duration, cur Current, pods ...pod) recommender.Recommendation {
+// recommend runs the engine over an hour of the pods and recommends at t0+1h+after.
+func recommend(t *testing.T, p Policy, after time.Duration, cur Current, pods ...pod) recommender.Recommendation {
+	const d = time.Hour
 	t.Helper()
 	e := NewEngine(func(recommender.WorkloadRef) (Policy, error) { return p, nil })
 	err := e.Observe(snapshotOf(d, pods...), func(r recommender.ContainerRef) recommender.WorkloadRef {
@@ -101,7 +102,7 @@ func reasonOf(reasons []recommender.Reason, rule string) (recommender.Reason, bo
 func near(got, want, tolerance float64) bool { return math.Abs(got-want) <= tolerance*math.Abs(want) }
 
 func TestInsufficientHistoryIsTypedNotZero(t *testing.T) {
-	r := recommend(t, Default(), time.Hour, 0, Current{}, goService("api-0"))
+	r := recommend(t, Default(), 0, Current{}, goService("api-0"))
 	if r.Outcome != recommender.OutcomeInsufficientData || len(r.Containers) != 0 || r.Horizontal != nil {
 		t.Fatalf("outcome %s with %d containers, want insufficient data and no values", r.Outcome, len(r.Containers))
 	}
@@ -121,7 +122,7 @@ func TestInsufficientHistoryIsTypedNotZero(t *testing.T) {
 }
 
 func TestStaleDataIsNotReady(t *testing.T) {
-	r := recommend(t, testPolicy(), time.Hour, time.Hour, Current{}, goService("api-0"))
+	r := recommend(t, testPolicy(), time.Hour, Current{}, goService("api-0"))
 	if r.Outcome != recommender.OutcomeInsufficientData || len(r.Missing) == 0 || !strings.HasPrefix(r.Missing[0].Reason, "stale: newest sample at") {
 		t.Fatalf("outcome %s, missing %v: want stale data refused", r.Outcome, r.Missing)
 	}
@@ -129,7 +130,7 @@ func TestStaleDataIsNotReady(t *testing.T) {
 
 func TestWorkloadWithoutGoMetrics(t *testing.T) {
 	plain := pod{"nginx-0", map[recommender.Signal]func(int) float64{recommender.CPU: constant(0.2), recommender.Memory: constant(50 * mib)}}
-	r := recommend(t, testPolicy(), time.Hour, 0, Current{}, plain)
+	r := recommend(t, testPolicy(), 0, Current{}, plain)
 	if r.Outcome != recommender.OutcomeNoGoMetrics || len(r.Notes) == 0 {
 		t.Fatalf("outcome %s, notes %v", r.Outcome, r.Notes)
 	}
@@ -154,7 +155,7 @@ func TestCPU(t *testing.T) {
 			if tt.mod != nil {
 				tt.mod(&p)
 			}
-			r := recommend(t, p, time.Hour, 0, tt.cur, goService("api-0"))
+			r := recommend(t, p, 0, tt.cur, goService("api-0"))
 			if r.Outcome != recommender.OutcomeReady {
 				t.Fatalf("outcome %s: %v", r.Outcome, r.Missing)
 			}
@@ -201,7 +202,7 @@ func TestMemoryModel(t *testing.T) {
 			480 * mib, []string{"oom-history"}, []recommender.Flag{recommender.FlagOOMRisk}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			r := recommend(t, testPolicy(), time.Hour, 0, tt.cur, tt.pod)
+			r := recommend(t, testPolicy(), 0, tt.cur, tt.pod)
 			if r.Outcome != recommender.OutcomeReady {
 				t.Fatalf("outcome %s: %v", r.Outcome, r.Missing)
 			}
@@ -240,7 +241,7 @@ func TestWorkingSetCrossCheck(t *testing.T) {
 	pd := goService("api-0").with(recommender.LiveHeap, live).with(recommender.Memory, func(m int) float64 { return 2*live(m) + 30*mib })
 	p := testPolicy()
 	p.Memory.HeapPercentile = 50
-	r := recommend(t, p, time.Hour, 0, Current{}, pd)
+	r := recommend(t, p, 0, Current{}, pd)
 	c := r.Containers[0]
 	if _, ok := reasonOf(c.Reasons, "memory.working-set"); !ok {
 		t.Fatalf("no working-set reason: %v", c.Reasons)
@@ -257,14 +258,14 @@ func TestGoroutinePressureNeedsItsDuration(t *testing.T) {
 		}
 		return 50
 	})
-	r := recommend(t, testPolicy(), time.Hour, 0, Current{}, brief)
+	r := recommend(t, testPolicy(), 0, Current{}, brief)
 	if slices.Contains(r.Flags, recommender.FlagGoroutinePressure) {
 		t.Errorf("three minutes above the threshold fired a five-minute rule")
 	}
 }
 
 func TestGCPressureFlag(t *testing.T) {
-	r := recommend(t, testPolicy(), time.Hour, 0, Current{}, goService("api-0").with(recommender.GCRate, constant(10)))
+	r := recommend(t, testPolicy(), 0, Current{}, goService("api-0").with(recommender.GCRate, constant(10)))
 	if !slices.Contains(r.Flags, recommender.FlagGCPressure) {
 		t.Fatalf("600 GC cycles a minute: flags %v", r.Flags)
 	}
@@ -297,7 +298,7 @@ func TestReplicas(t *testing.T) {
 		{"scale-up limited like the HPA default", pods(2, 500_000, 0.5), Current{}, 6, []string{"replicas.behavior"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			r := recommend(t, testPolicy(), time.Hour, 0, tt.cur, tt.pods...)
+			r := recommend(t, testPolicy(), 0, tt.cur, tt.pods...)
 			if r.Horizontal == nil {
 				t.Fatalf("no horizontal recommendation: %s %v", r.Outcome, r.Missing)
 			}
@@ -319,7 +320,7 @@ func TestCapacityEstimate(t *testing.T) {
 	// 1000 target, so use a 0.5-core request: (0.35 - 0.05) / 0.0005 = 600.
 	rate := func(m int) float64 { return 200 + float64(m%30)*10 }
 	p := goService("api-0").with(recommender.RequestRate, rate).with(recommender.CPU, func(m int) float64 { return 0.05 + 0.0005*rate(m) })
-	r := recommend(t, testPolicy(), time.Hour, 0, Current{Containers: map[string]recommender.Resources{"app": {CPURequestCores: 0.5}}}, p)
+	r := recommend(t, testPolicy(), 0, Current{Containers: map[string]recommender.Resources{"app": {CPURequestCores: 0.5}}}, p)
 	if r.Horizontal == nil {
 		t.Fatal("no horizontal recommendation")
 	}
@@ -344,7 +345,7 @@ func TestRecommendationsStayInBounds(t *testing.T) {
 			with(recommender.Memory, noisy(250*mib)).with(recommender.AllocRate, noisy(10*mib)).with(recommender.Goroutines, noisy(3000))
 		curCPU, curMem := rng.Float64()*3, rng.Float64()*2048*mib
 		cur := Current{Containers: map[string]recommender.Resources{"app": {CPURequestCores: curCPU, MemoryRequestBytes: curMem}}}
-		r := recommend(t, p, time.Hour, 0, cur, pd)
+		r := recommend(t, p, 0, cur, pd)
 		if r.Outcome != recommender.OutcomeReady {
 			t.Fatalf("case %d: %s", i, r.Outcome)
 		}
