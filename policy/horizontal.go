@@ -139,7 +139,7 @@ func (w *workloadState) horizontal(now time.Time, cur Current) (*recommender.Hor
 			}
 		}
 	}
-	if fit, ok := LinearTrend(w.recent); ok {
+	if fit, ok := LinearTrend(w.recent.points()); ok {
 		horizon := h.RateWindow.D() * 5
 		out.Reasons = append(out.Reasons, recommender.Reason{Rule: "request-rate.forecast", Window: horizon,
 			Inputs:  map[string]float64{"slope_per_second": fit.Slope, "r2": fit.R2, "forecast": fit.At(now.Add(horizon))},

@@ -3,11 +3,13 @@ package policy
 import (
 	"fmt"
 	"math"
-	"slices"
 	"time"
 
 	"github.com/pacerdev/pacer/recommender"
 )
+
+// trendPoints is how many recent request rates the trend is fitted on.
+const trendPoints = 30
 
 // Histogram ranges: exponential buckets 5% wide from a floor far below any
 // real container to a ceiling far above, so no real value falls outside.
@@ -17,7 +19,6 @@ var (
 	byteRateBuckets  = HistogramOptions{First: 1 << 10, Ratio: 1.05, Max: 1 << 40} // bytes/s
 	defaultGOGC      = 100.0
 	stackBytesPerG   = 8192.0 // the smallest goroutine stack the runtime allocates
-	trendPoints      = 30
 	capacityMinPairs = 10.0
 )
 
@@ -181,7 +182,7 @@ type workloadState struct {
 	// Horizontal: the total request rate, its recent history for the trend,
 	// and decaying sums for the per-pod CPU-versus-rate regression.
 	totalRate   *EWMA
-	recent      []Point
+	recent      recentRates
 	reg         regression
 	pods        int
 	lastSeen    time.Time
@@ -242,13 +243,35 @@ func (w *workloadState) observe(at time.Time, wi *workloadInstant) {
 	}
 	w.rateSpan.see(at)
 	w.totalRate.Update(wi.rate, at)
-	w.recent = append(w.recent, Point{At: at, Value: wi.rate})
-	if len(w.recent) > trendPoints {
-		w.recent = slices.Delete(w.recent, 0, len(w.recent)-trendPoints)
-	}
+	w.recent.add(at, wi.rate)
 	if wi.haveCPU && wi.ratePods > 0 && wi.cpuPods > 0 {
 		perPod, cpuPerPod := wi.rate/float64(wi.ratePods), wi.cpu/float64(wi.cpuPods)
 		w.reg.add(perPod, cpuPerPod, at)
 		w.lastPerPod, w.lastCPUPerP = perPod, cpuPerPod
 	}
+}
+
+// recentRates is a ring of the last trendPoints total request rates, kept
+// compact (16 bytes a point) because every workload holds one.
+type recentRates struct {
+	ms     [trendPoints]int64
+	values [trendPoints]float64
+	next   int
+	n      int
+}
+
+func (r *recentRates) add(at time.Time, v float64) {
+	r.ms[r.next], r.values[r.next] = at.UnixMilli(), v
+	r.next = (r.next + 1) % trendPoints
+	r.n = min(r.n+1, trendPoints)
+}
+
+// points returns the ring oldest first.
+func (r *recentRates) points() []Point {
+	out := make([]Point, 0, r.n)
+	for i := range r.n {
+		j := (r.next - r.n + i + trendPoints) % trendPoints
+		out = append(out, Point{At: time.UnixMilli(r.ms[j]).UTC(), Value: r.values[j]})
+	}
+	return out
 }
