@@ -9,7 +9,7 @@ import (
 	"github.com/pacerdev/pacer/recommender"
 )
 
-// The Go memory model pacer sizes memory with (docs/memory-model.md):
+// The Go memory model pacer sizes memory with (docs/policy.md):
 //
 //	heap goal  = live heap × (1 + GOGC/100), capped by GOMEMLIMIT when set
 //	non-heap   = working set − heap goal, observed (stacks, runtime, cgo, freed but unreturned pages)
