@@ -100,9 +100,9 @@ func (c *containerState) vertical(p Policy, name string, cur recommender.Resourc
 	}
 	inputs := map[string]float64{"live_heap": live, "gogc": gogc, "heap_goal": goal, "non_heap": nonHeap, "working_set_p99": ws}
 	m := mem.apply("memory.go-model", 0, goal+nonHeap, window, inputs,
-		"P%g live heap %s × (1 + GOGC %g/100) = heap goal %s, plus non-heap %s", p.Memory.HeapPercentile, fmtBytes(live), gogc, fmtBytes(goal), fmtBytes(nonHeap))
+		"P%g live heap %s × (1 + GOGC %g/100) = heap goal %s, plus non-heap %s", p.Memory.HeapPercentile, recommender.FormatBytes(live), gogc, recommender.FormatBytes(goal), recommender.FormatBytes(nonHeap))
 	if ws > m {
-		m = mem.apply("memory.working-set", m, ws, window, inputs, "P99 working set %s is above the Go model; the model never sizes below what was used", fmtBytes(ws))
+		m = mem.apply("memory.working-set", m, ws, window, inputs, "P99 working set %s is above the Go model; the model never sizes below what was used", recommender.FormatBytes(ws))
 	}
 	m = mem.apply("memory.margin", m, WithMargin(m, p.Memory.MarginPercent/100), 0, nil, "margin of %g%%", p.Memory.MarginPercent)
 
@@ -119,7 +119,7 @@ func (c *containerState) vertical(p Policy, name string, cur recommender.Resourc
 			flags = append(flags, recommender.FlagAllocationPressure)
 			m = mem.apply("allocation-pressure", m, WithMargin(m, r.RaiseMemoryPercent/100), window,
 				map[string]float64{"alloc_rate": alloc, "threshold": r.AbovePerSecond.Value()},
-				"P%g allocation rate %s/s is above %s/s: +%g%%", r.Percentile, fmtBytes(alloc), fmtBytes(r.AbovePerSecond.Value()), r.RaiseMemoryPercent)
+				"P%g allocation rate %s/s is above %s/s: +%g%%", r.Percentile, recommender.FormatBytes(alloc), recommender.FormatBytes(r.AbovePerSecond.Value()), r.RaiseMemoryPercent)
 		}
 	}
 	if r := p.Rules.OOMRisk; cur.MemoryLimitBytes > 0 {
@@ -128,17 +128,17 @@ func (c *containerState) vertical(p Policy, name string, cur recommender.Resourc
 			flags = append(flags, recommender.FlagOOMRisk)
 			m = mem.apply("oom-risk", m, WithMargin(m, r.RaiseMemoryPercent/100), 0,
 				map[string]float64{"heap": heap, "limit": cur.MemoryLimitBytes},
-				"heap %s is above %g%% of the memory limit %s: +%g%%", fmtBytes(heap), r.HeapAboveLimitPercent, fmtBytes(cur.MemoryLimitBytes), r.RaiseMemoryPercent)
+				"heap %s is above %g%% of the memory limit %s: +%g%%", recommender.FormatBytes(heap), r.HeapAboveLimitPercent, recommender.FormatBytes(cur.MemoryLimitBytes), r.RaiseMemoryPercent)
 		}
 	}
 	if oomKills > 0 && cur.MemoryLimitBytes > 0 && m < 1.2*cur.MemoryLimitBytes {
 		flags = append(flags, recommender.FlagOOMRisk)
 		m = mem.apply("oom-history", m, 1.2*cur.MemoryLimitBytes, 0, map[string]float64{"oom_kills": float64(oomKills)},
-			"%d OOM kills at the limit %s raise the floor to 120%% of it", oomKills, fmtBytes(cur.MemoryLimitBytes))
+			"%d OOM kills at the limit %s raise the floor to 120%% of it", oomKills, recommender.FormatBytes(cur.MemoryLimitBytes))
 	}
 	if cur.MemoryRequestBytes > 0 {
 		m = mem.apply("memory.max-change", m, LimitChange(cur.MemoryRequestBytes, m, p.Memory.MaxChangePercent/100, p.Memory.MaxChangePercent/100), 0,
-			map[string]float64{"current": cur.MemoryRequestBytes}, "at most %g%% change from the current %s per step", p.Memory.MaxChangePercent, fmtBytes(cur.MemoryRequestBytes))
+			map[string]float64{"current": cur.MemoryRequestBytes}, "at most %g%% change from the current %s per step", p.Memory.MaxChangePercent, recommender.FormatBytes(cur.MemoryRequestBytes))
 	}
 	m = mem.apply("memory.bounds", m, Clamp(m, p.Memory.Min.Value(), p.Memory.Max.Value()), 0, nil, "bounds %s..%s", p.Memory.Min.String(), p.Memory.Max.String())
 	rec.Target.MemoryRequestBytes = math.Ceil(m)
@@ -147,7 +147,7 @@ func (c *containerState) vertical(p Policy, name string, cur recommender.Resourc
 		rec.Target.GOMEMLIMITBytes = math.Floor(rec.Target.MemoryLimitBytes * p.Memory.GOMEMLIMITPercent / 100)
 		mem.reasons = append(mem.reasons, recommender.Reason{Rule: "memory.gomemlimit", Value: "gomemlimit",
 			Message: fmt.Sprintf("GOMEMLIMIT %s is %g%% of the memory limit %s, leaving headroom for non-heap memory",
-				fmtBytes(rec.Target.GOMEMLIMITBytes), p.Memory.GOMEMLIMITPercent, fmtBytes(rec.Target.MemoryLimitBytes))})
+				recommender.FormatBytes(rec.Target.GOMEMLIMITBytes), p.Memory.GOMEMLIMITPercent, recommender.FormatBytes(rec.Target.MemoryLimitBytes))})
 	}
 
 	if r := p.Rules.GCPressure; c.gcPerMinute != nil {
@@ -175,15 +175,4 @@ func (c *containerState) vertical(p Policy, name string, cur recommender.Resourc
 	rec.Upper.MemoryRequestBytes = max(rec.Upper.MemoryRequestBytes, rec.Target.MemoryRequestBytes)
 	rec.Reasons = slices.Concat(cpu.reasons, mem.reasons)
 	return rec, flags, notes
-}
-
-// fmtBytes renders a byte count for reasons, in binary units.
-func fmtBytes(v float64) string {
-	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
-	i := 0
-	for math.Abs(v) >= 1024 && i < len(units)-1 {
-		v /= 1024
-		i++
-	}
-	return fmt.Sprintf("%.1f%s", v, units[i])
 }

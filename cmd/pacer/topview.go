@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"slices"
 	"strings"
@@ -201,9 +200,9 @@ func formatSignal(sig recommender.Signal, v float64, ok bool) string {
 		if sig == recommender.GOMEMLIMIT && recommender.NoMemoryLimit(v) {
 			return "off"
 		}
-		return formatBytes(v)
+		return recommender.FormatBytes(v)
 	case recommender.UnitBytesPerSecond:
-		return formatBytes(v) + "/s"
+		return recommender.FormatBytes(v) + "/s"
 	case recommender.UnitCores:
 		if v < 1 {
 			return fmt.Sprintf("%.0fm", v*1000)
@@ -213,20 +212,6 @@ func formatSignal(sig recommender.Signal, v float64, ok bool) string {
 		return fmt.Sprintf("%.0f%%", v*100)
 	}
 	return fmt.Sprintf("%.0f", v)
-}
-
-// formatBytes uses binary units as Kubernetes quantities do (Ki, Mi, Gi).
-func formatBytes(v float64) string {
-	units := []string{"", "Ki", "Mi", "Gi", "Ti"}
-	i := 0
-	for math.Abs(v) >= 1024 && i < len(units)-1 {
-		v /= 1024
-		i++
-	}
-	if i == 0 {
-		return fmt.Sprintf("%.0fB", v)
-	}
-	return fmt.Sprintf("%.1f%s", v, units[i])
 }
 
 func isTerminal(w io.Writer) bool {
