@@ -117,12 +117,16 @@ func (f *fixture) testAgreement(t *testing.T) {
 	}
 }
 
-// floorOf is the absolute difference below which two readings agree: one
-// few monitoring connections' goroutines, a GC cycle in a 10 s window, 10 millicores.
+// floorOf is the absolute difference below which two readings agree: a
+// few monitoring connections' goroutines, a GC cycle in a 10 s window, 10
+// millicores, and the 4 MiB minimum heap goal: the two sources read a small
+// heap at different instants, and a request spike moves it by that much.
 func floorOf(sig recommender.Signal) float64 {
 	switch sig {
 	case recommender.Goroutines:
 		return 6
+	case recommender.LiveHeap, recommender.HeapGoal:
+		return 4 << 20
 	case recommender.GCRate:
 		return 0.1
 	case recommender.CPU, recommender.GCCPU:
