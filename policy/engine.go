@@ -161,15 +161,6 @@ func alignByTime(series map[recommender.Signal][]recommender.Sample) []*sample {
 	return out
 }
 
-// Current is what a workload runs with now, when known (from Kubernetes);
-// zero fields are unknown.
-type Current struct {
-	Replicas   int32
-	Containers map[string]recommender.Resources
-	// OOMKills counts recent OOM kills per container.
-	OOMKills map[string]int
-}
-
 // Workloads lists the workloads the engine holds state for, sorted.
 func (e *Engine) Workloads() []recommender.WorkloadRef {
 	out := make([]recommender.WorkloadRef, 0, len(e.workloads))
@@ -183,10 +174,10 @@ func (e *Engine) Workloads() []recommender.WorkloadRef {
 }
 
 // Recommend evaluates every workload's policy on its state at now.
-func (e *Engine) Recommend(now time.Time, current func(recommender.WorkloadRef) Current) []recommender.Recommendation {
+func (e *Engine) Recommend(now time.Time, current func(recommender.WorkloadRef) recommender.Current) []recommender.Recommendation {
 	var out []recommender.Recommendation
 	for _, w := range e.Workloads() {
-		var cur Current
+		var cur recommender.Current
 		if current != nil {
 			cur = current(w)
 		}

@@ -74,7 +74,7 @@ func testPolicy() Policy {
 }
 
 // recommend runs the engine over an hour of the pods and recommends at t0+1h+after.
-func recommend(t *testing.T, p Policy, after time.Duration, cur Current, pods ...pod) recommender.Recommendation {
+func recommend(t *testing.T, p Policy, after time.Duration, cur recommender.Current, pods ...pod) recommender.Recommendation {
 	const d = time.Hour
 	t.Helper()
 	e := NewEngine(func(recommender.WorkloadRef) (Policy, error) { return p, nil })
@@ -84,7 +84,7 @@ func recommend(t *testing.T, p Policy, after time.Duration, cur Current, pods ..
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs := e.Recommend(t0.Add(d+after), func(recommender.WorkloadRef) Current { return cur })
+	recs := e.Recommend(t0.Add(d+after), func(recommender.WorkloadRef) recommender.Current { return cur })
 	if len(recs) != 1 {
 		t.Fatalf("%d recommendations, want 1", len(recs))
 	}
@@ -102,7 +102,7 @@ func reasonOf(reasons []recommender.Reason, rule string) (recommender.Reason, bo
 func near(got, want, tolerance float64) bool { return math.Abs(got-want) <= tolerance*math.Abs(want) }
 
 func TestInsufficientHistoryIsTypedNotZero(t *testing.T) {
-	r := recommend(t, Default(), 0, Current{}, goService("api-0"))
+	r := recommend(t, Default(), 0, recommender.Current{}, goService("api-0"))
 	if r.Outcome != recommender.OutcomeInsufficientData || len(r.Containers) != 0 || r.Horizontal != nil {
 		t.Fatalf("outcome %s with %d containers, want insufficient data and no values", r.Outcome, len(r.Containers))
 	}
@@ -122,7 +122,7 @@ func TestInsufficientHistoryIsTypedNotZero(t *testing.T) {
 }
 
 func TestStaleDataIsNotReady(t *testing.T) {
-	r := recommend(t, testPolicy(), time.Hour, Current{}, goService("api-0"))
+	r := recommend(t, testPolicy(), time.Hour, recommender.Current{}, goService("api-0"))
 	if r.Outcome != recommender.OutcomeInsufficientData || len(r.Missing) == 0 || !strings.HasPrefix(r.Missing[0].Reason, "stale: newest sample at") {
 		t.Fatalf("outcome %s, missing %v: want stale data refused", r.Outcome, r.Missing)
 	}
@@ -130,7 +130,7 @@ func TestStaleDataIsNotReady(t *testing.T) {
 
 func TestWorkloadWithoutGoMetrics(t *testing.T) {
 	plain := pod{"nginx-0", map[recommender.Signal]func(int) float64{recommender.CPU: constant(0.2), recommender.Memory: constant(50 * mib)}}
-	r := recommend(t, testPolicy(), 0, Current{}, plain)
+	r := recommend(t, testPolicy(), 0, recommender.Current{}, plain)
 	if r.Outcome != recommender.OutcomeNoGoMetrics || len(r.Notes) == 0 {
 		t.Fatalf("outcome %s, notes %v", r.Outcome, r.Notes)
 	}
@@ -140,15 +140,15 @@ func TestCPU(t *testing.T) {
 	for _, tt := range []struct {
 		name    string
 		mod     func(*Policy)
-		cur     Current
+		cur     recommender.Current
 		want    float64
 		rule    string
 		maxproc int
 	}{
-		{"percentile with margin", nil, Current{}, 0.5 * 1.15, "cpu.margin", 2},
-		{"upper bound", func(p *Policy) { p.CPU.Max = MustQuantity("250m") }, Current{}, 0.25, "cpu.bounds", 2},
-		{"max change per step", nil, Current{Containers: map[string]recommender.Resources{"app": {CPURequestCores: 0.2}}}, 0.3, "cpu.max-change", 2},
-		{"limit ratio sets GOMAXPROCS", func(p *Policy) { p.CPU.Limit, p.CPU.LimitRatio = "ratio", 4 }, Current{}, 0.5 * 1.15, "cpu.gomaxprocs", 3},
+		{"percentile with margin", nil, recommender.Current{}, 0.5 * 1.15, "cpu.margin", 2},
+		{"upper bound", func(p *Policy) { p.CPU.Max = MustQuantity("250m") }, recommender.Current{}, 0.25, "cpu.bounds", 2},
+		{"max change per step", nil, recommender.Current{Containers: map[string]recommender.Resources{"app": {CPURequestCores: 0.2}}}, 0.3, "cpu.max-change", 2},
+		{"limit ratio sets GOMAXPROCS", func(p *Policy) { p.CPU.Limit, p.CPU.LimitRatio = "ratio", 4 }, recommender.Current{}, 0.5 * 1.15, "cpu.gomaxprocs", 3},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			p := testPolicy()
@@ -181,24 +181,24 @@ func TestMemoryModel(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
 		pod   pod
-		cur   Current
+		cur   recommender.Current
 		want  float64 // request before rules' raises, × margin
 		rules []string
 		flags []recommender.Flag
 	}{
 		// live 100Mi × (1+100/100) = 200Mi goal + 30Mi non-heap = 230Mi = working set.
-		{"go model", goService("api-0"), Current{}, 230 * mib * 1.15, nil, nil},
+		{"go model", goService("api-0"), recommender.Current{}, 230 * mib * 1.15, nil, nil},
 		// Non-heap is what the working set holds beyond the heap goal.
-		{"non-heap from the working set", goService("api-0").with(recommender.Memory, constant(400*mib)), Current{}, 400 * mib * 1.15, nil, nil},
-		{"GOGC 50", goService("api-0").with(recommender.GOGC, constant(50)).with(recommender.Memory, constant(100*mib)), Current{}, (150*mib + 0) * 1.15, nil, nil},
-		{"heap goal from the runtime", goService("api-0").with(recommender.HeapGoal, heapGoalCapped).with(recommender.Memory, constant(100*mib)), Current{}, (200*mib + 0) * 1.15, nil, nil},
+		{"non-heap from the working set", goService("api-0").with(recommender.Memory, constant(400*mib)), recommender.Current{}, 400 * mib * 1.15, nil, nil},
+		{"GOGC 50", goService("api-0").with(recommender.GOGC, constant(50)).with(recommender.Memory, constant(100*mib)), recommender.Current{}, (150*mib + 0) * 1.15, nil, nil},
+		{"heap goal from the runtime", goService("api-0").with(recommender.HeapGoal, heapGoalCapped).with(recommender.Memory, constant(100*mib)), recommender.Current{}, (200*mib + 0) * 1.15, nil, nil},
 		{"goroutine pressure", goService("api-0").with(recommender.Goroutines, func(m int) float64 { return 6000 }).with(recommender.Memory, constant(100*mib)),
-			Current{}, (200*mib + 6000*8192) * 1.15 * 1.15, []string{"goroutine-pressure"}, []recommender.Flag{recommender.FlagGoroutinePressure}},
-		{"allocation pressure", goService("api-0").with(recommender.AllocRate, constant(60*mib)), Current{}, 230 * mib * 1.15 * 1.2,
+			recommender.Current{}, (200*mib + 6000*8192) * 1.15 * 1.15, []string{"goroutine-pressure"}, []recommender.Flag{recommender.FlagGoroutinePressure}},
+		{"allocation pressure", goService("api-0").with(recommender.AllocRate, constant(60*mib)), recommender.Current{}, 230 * mib * 1.15 * 1.2,
 			[]string{"allocation-pressure"}, []recommender.Flag{recommender.FlagAllocationPressure}},
-		{"OOM risk", goService("api-0"), Current{Containers: map[string]recommender.Resources{"app": {MemoryLimitBytes: 220 * mib}}},
+		{"OOM risk", goService("api-0"), recommender.Current{Containers: map[string]recommender.Resources{"app": {MemoryLimitBytes: 220 * mib}}},
 			230 * mib * 1.15 * 1.2, []string{"oom-risk"}, []recommender.Flag{recommender.FlagOOMRisk}},
-		{"OOM history", goService("api-0"), Current{Containers: map[string]recommender.Resources{"app": {MemoryLimitBytes: 400 * mib}}, OOMKills: map[string]int{"app": 2}},
+		{"OOM history", goService("api-0"), recommender.Current{Containers: map[string]recommender.Resources{"app": {MemoryLimitBytes: 400 * mib}}, OOMKills: map[string]int{"app": 2}},
 			480 * mib, []string{"oom-history"}, []recommender.Flag{recommender.FlagOOMRisk}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -241,7 +241,7 @@ func TestWorkingSetCrossCheck(t *testing.T) {
 	pd := goService("api-0").with(recommender.LiveHeap, live).with(recommender.Memory, func(m int) float64 { return 2*live(m) + 30*mib })
 	p := testPolicy()
 	p.Memory.HeapPercentile = 50
-	r := recommend(t, p, 0, Current{}, pd)
+	r := recommend(t, p, 0, recommender.Current{}, pd)
 	c := r.Containers[0]
 	if _, ok := reasonOf(c.Reasons, "memory.working-set"); !ok {
 		t.Fatalf("no working-set reason: %v", c.Reasons)
@@ -258,14 +258,14 @@ func TestGoroutinePressureNeedsItsDuration(t *testing.T) {
 		}
 		return 50
 	})
-	r := recommend(t, testPolicy(), 0, Current{}, brief)
+	r := recommend(t, testPolicy(), 0, recommender.Current{}, brief)
 	if slices.Contains(r.Flags, recommender.FlagGoroutinePressure) {
 		t.Errorf("three minutes above the threshold fired a five-minute rule")
 	}
 }
 
 func TestGCPressureFlag(t *testing.T) {
-	r := recommend(t, testPolicy(), 0, Current{}, goService("api-0").with(recommender.GCRate, constant(10)))
+	r := recommend(t, testPolicy(), 0, recommender.Current{}, goService("api-0").with(recommender.GCRate, constant(10)))
 	if !slices.Contains(r.Flags, recommender.FlagGCPressure) {
 		t.Fatalf("600 GC cycles a minute: flags %v", r.Flags)
 	}
@@ -286,16 +286,16 @@ func TestReplicas(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
 		pods  []pod
-		cur   Current
+		cur   recommender.Current
 		want  int32
 		rules []string
 	}{
-		{"request rate", pods(2, 2500, 0.5), Current{}, 5, []string{"replicas.request-rate"}},
-		{"cpu guard needs the current request", pods(2, 100, 0.9), Current{}, 2, []string{"replicas.cpu-guard", "replicas.behavior"}},
-		{"cpu guard", pods(2, 100, 0.9), Current{Containers: map[string]recommender.Resources{"app": {CPURequestCores: 1}}}, 3, []string{"replicas.cpu-guard"}},
-		{"no scale-down above the floor", pods(4, 400, 0.5), Current{}, 4, []string{"replicas.scale-down-condition"}},
-		{"scale-down limited to 10% per minute", pods(20, 50, 0.1), Current{}, 20, []string{"replicas.behavior"}},
-		{"scale-up limited like the HPA default", pods(2, 500_000, 0.5), Current{}, 6, []string{"replicas.behavior"}},
+		{"request rate", pods(2, 2500, 0.5), recommender.Current{}, 5, []string{"replicas.request-rate"}},
+		{"cpu guard needs the current request", pods(2, 100, 0.9), recommender.Current{}, 2, []string{"replicas.cpu-guard", "replicas.behavior"}},
+		{"cpu guard", pods(2, 100, 0.9), recommender.Current{Containers: map[string]recommender.Resources{"app": {CPURequestCores: 1}}}, 3, []string{"replicas.cpu-guard"}},
+		{"no scale-down above the floor", pods(4, 400, 0.5), recommender.Current{}, 4, []string{"replicas.scale-down-condition"}},
+		{"scale-down limited to 10% per minute", pods(20, 50, 0.1), recommender.Current{}, 20, []string{"replicas.behavior"}},
+		{"scale-up limited like the HPA default", pods(2, 500_000, 0.5), recommender.Current{}, 6, []string{"replicas.behavior"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := recommend(t, testPolicy(), 0, tt.cur, tt.pods...)
@@ -320,7 +320,7 @@ func TestCapacityEstimate(t *testing.T) {
 	// 1000 target, so use a 0.5-core request: (0.35 - 0.05) / 0.0005 = 600.
 	rate := func(m int) float64 { return 200 + float64(m%30)*10 }
 	p := goService("api-0").with(recommender.RequestRate, rate).with(recommender.CPU, func(m int) float64 { return 0.05 + 0.0005*rate(m) })
-	r := recommend(t, testPolicy(), 0, Current{Containers: map[string]recommender.Resources{"app": {CPURequestCores: 0.5}}}, p)
+	r := recommend(t, testPolicy(), 0, recommender.Current{Containers: map[string]recommender.Resources{"app": {CPURequestCores: 0.5}}}, p)
 	if r.Horizontal == nil {
 		t.Fatal("no horizontal recommendation")
 	}
@@ -344,7 +344,7 @@ func TestRecommendationsStayInBounds(t *testing.T) {
 		pd := goService("api-0").with(recommender.CPU, noisy(0.5)).with(recommender.LiveHeap, noisy(100*mib)).
 			with(recommender.Memory, noisy(250*mib)).with(recommender.AllocRate, noisy(10*mib)).with(recommender.Goroutines, noisy(3000))
 		curCPU, curMem := rng.Float64()*3, rng.Float64()*2048*mib
-		cur := Current{Containers: map[string]recommender.Resources{"app": {CPURequestCores: curCPU, MemoryRequestBytes: curMem}}}
+		cur := recommender.Current{Containers: map[string]recommender.Resources{"app": {CPURequestCores: curCPU, MemoryRequestBytes: curMem}}}
 		r := recommend(t, p, 0, cur, pd)
 		if r.Outcome != recommender.OutcomeReady {
 			t.Fatalf("case %d: %s", i, r.Outcome)

@@ -10,7 +10,7 @@ import (
 )
 
 // recommend evaluates the workload's policy at now.
-func (w *workloadState) recommend(ref recommender.WorkloadRef, now time.Time, cur Current) recommender.Recommendation {
+func (w *workloadState) recommend(ref recommender.WorkloadRef, now time.Time, cur recommender.Current) recommender.Recommendation {
 	p := w.policy
 	r := recommender.Recommendation{Workload: ref, At: now, Policy: p.Name, Outcome: recommender.OutcomeReady}
 	names := make([]string, 0, len(w.containers))
@@ -70,7 +70,7 @@ func (w *workloadState) recommend(ref recommender.WorkloadRef, now time.Time, cu
 // horizontal computes replicas from the request rate per pod, guarded by
 // CPU, stabilized like an HPA. It returns nil, nil when the workload serves
 // no requests pacer can see (no horizontal recommendation then).
-func (w *workloadState) horizontal(now time.Time, cur Current) (*recommender.HorizontalRecommendation, *recommender.Missing) {
+func (w *workloadState) horizontal(now time.Time, cur recommender.Current) (*recommender.HorizontalRecommendation, *recommender.Missing) {
 	p, h := w.policy, w.policy.Horizontal
 	total, ok := w.totalRate.Value()
 	if !ok {

@@ -115,3 +115,12 @@ type Recommendation struct {
 	// Notes are reasons that changed no value: flags and checks that passed.
 	Notes []Reason `json:"notes,omitempty"`
 }
+
+// Current is what a workload runs with now, as far as it is known (from
+// Kubernetes); zero fields are unknown.
+type Current struct {
+	Replicas   int32                `json:"replicas,omitempty"`
+	Containers map[string]Resources `json:"containers,omitempty"`
+	// OOMKills counts recent OOM kills per container.
+	OOMKills map[string]int `json:"oomKills,omitempty"`
+}
