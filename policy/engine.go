@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -19,16 +20,23 @@ type Resolver func(recommender.WorkloadRef) (Policy, error)
 type Engine struct {
 	resolve   Resolver
 	workloads map[recommender.WorkloadRef]*workloadState
+	// unresolved holds, for each workload seen whose policy could not be
+	// resolved (none selects it, or its annotations are wrong), why.
+	unresolved map[recommender.WorkloadRef]error
 }
 
 // NewEngine returns an engine that asks resolve for each new workload's policy.
 func NewEngine(resolve Resolver) *Engine {
-	return &Engine{resolve: resolve, workloads: map[recommender.WorkloadRef]*workloadState{}}
+	return &Engine{resolve: resolve, workloads: map[recommender.WorkloadRef]*workloadState{},
+		unresolved: map[recommender.WorkloadRef]error{}}
 }
 
-// Observe folds a snapshot into the state: every sample of every series, in
-// time order per container, each pod mapped to its workload by workloadOf.
-// A workload whose policy cannot be resolved is skipped and reported.
+// Observe folds a snapshot into the state. Samples are grouped by workload
+// (each pod mapped by workloadOf) and container name, and folded in time
+// order, all pods of an instant together; samples at or before the newest
+// instant an earlier Observe folded in are skipped, so overlapping windows
+// count nothing twice. A workload whose policy cannot be resolved holds no
+// state; Recommend lists it with the reason.
 func (e *Engine) Observe(snap *recommender.Snapshot, workloadOf func(recommender.ContainerRef) recommender.WorkloadRef) error {
 	byRef := map[recommender.ContainerRef]map[recommender.Signal][]recommender.Sample{}
 	for sig, series := range snap.Series {
@@ -38,65 +46,33 @@ func (e *Engine) Observe(snap *recommender.Snapshot, workloadOf func(recommender
 				m = map[recommender.Signal][]recommender.Sample{}
 				byRef[s.Ref] = m
 			}
-			m[sig] = s.Samples
+			m[sig] = append(m[sig], s.Samples...)
 		}
 	}
-	refs := make([]recommender.ContainerRef, 0, len(byRef))
-	for ref := range byRef {
-		refs = append(refs, ref)
-	}
-	slices.SortFunc(refs, recommender.ContainerRef.Compare)
-
-	instants := map[recommender.WorkloadRef]map[int64]*workloadInstant{}
+	pending := map[recommender.WorkloadRef]*workloadBatch{}
 	var errs []error
-	for _, ref := range refs {
+	for ref, series := range byRef {
 		wref := workloadOf(ref)
-		w, err := e.state(wref)
-		if err != nil {
-			errs = append(errs, err)
+		w, ok := e.state(wref)
+		if !ok {
 			continue
 		}
-		c := w.containers[ref.Container]
-		if c == nil {
-			if c, err = newContainerState(w.policy); err != nil {
-				errs = append(errs, err)
+		b := pending[wref]
+		if b == nil {
+			b = &workloadBatch{state: w, instants: map[int64]*batchInstant{}}
+			pending[wref] = b
+		}
+		for _, s := range alignByTime(series) {
+			ms := s.at.UnixMilli()
+			if ms <= w.processed {
 				continue
 			}
-			w.containers[ref.Container] = c
-		}
-		wi := instants[wref]
-		if wi == nil {
-			wi = map[int64]*workloadInstant{}
-			instants[wref] = wi
-		}
-		for _, s := range alignByTime(byRef[ref]) {
-			c.observe(w.policy, s)
-			add := wi[s.at.UnixMilli()]
-			if add == nil {
-				add = &workloadInstant{pods: map[string]bool{}}
-				wi[s.at.UnixMilli()] = add
-			}
-			add.pods[ref.Pod] = true
-			if v, ok := s.get(recommender.RequestRate); ok {
-				add.rate += v
-				add.haveRate = true
-				add.ratePods++
-			}
-			if v, ok := s.get(recommender.CPU); ok {
-				add.cpu += v
-				add.haveCPU = true
-				add.cpuPods++
-			}
+			b.add(ms, ref, s)
 		}
 	}
-	for wref, byTime := range instants {
-		times := make([]int64, 0, len(byTime))
-		for t := range byTime {
-			times = append(times, t)
-		}
-		slices.Sort(times)
-		for _, t := range times {
-			e.workloads[wref].observe(time.UnixMilli(t).UTC(), byTime[t])
+	for _, b := range pending {
+		if err := b.fold(); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if len(errs) > 0 {
@@ -105,26 +81,136 @@ func (e *Engine) Observe(snap *recommender.Snapshot, workloadOf func(recommender
 	return nil
 }
 
-func (e *Engine) state(w recommender.WorkloadRef) (*workloadState, error) {
+// workloadBatch collects one workload's new samples by instant before they
+// are folded in, so that every container sees its pods together.
+type workloadBatch struct {
+	state    *workloadState
+	instants map[int64]*batchInstant
+}
+
+type batchInstant struct {
+	containers map[string][]*sample
+	pods       map[string]*podInstant
+}
+
+func (b *workloadBatch) add(ms int64, ref recommender.ContainerRef, s *sample) {
+	in := b.instants[ms]
+	if in == nil {
+		in = &batchInstant{containers: map[string][]*sample{}, pods: map[string]*podInstant{}}
+		b.instants[ms] = in
+	}
+	in.containers[ref.Container] = append(in.containers[ref.Container], s)
+	pod := in.pods[ref.Pod]
+	if pod == nil {
+		pod = &podInstant{}
+		in.pods[ref.Pod] = pod
+	}
+	if v, ok := s.get(recommender.RequestRate); ok {
+		pod.rate += v
+		pod.haveRate = true
+	}
+	if v, ok := s.get(recommender.CPU); ok {
+		pod.cpu += v
+		pod.haveCPU = true
+	}
+}
+
+// fold feeds the batch into the workload's state in time order.
+func (b *workloadBatch) fold() error {
+	w := b.state
+	times := make([]int64, 0, len(b.instants))
+	for ms := range b.instants {
+		times = append(times, ms)
+	}
+	slices.Sort(times)
+	for _, ms := range times {
+		at := time.UnixMilli(ms).UTC()
+		in := b.instants[ms]
+		for name, pods := range in.containers {
+			c := w.containers[name]
+			if c == nil {
+				var err error
+				if c, err = newContainerState(w.policy); err != nil {
+					return err
+				}
+				w.containers[name] = c
+			}
+			c.observe(w.policy, at, pods)
+		}
+		w.observe(at, in.pods)
+		w.processed = ms
+	}
+	return nil
+}
+
+// state returns a workload's state, resolving its policy the first time;
+// false when no policy applies (recorded in e.unresolved).
+func (e *Engine) state(w recommender.WorkloadRef) (*workloadState, bool) {
 	if s, ok := e.workloads[w]; ok {
-		return s, nil
+		return s, true
+	}
+	if _, failed := e.unresolved[w]; failed {
+		return nil, false
 	}
 	p, err := e.resolve(w)
-	if err != nil {
-		return nil, err
+	if err == nil {
+		var s *workloadState
+		if s, err = newWorkloadState(p); err == nil {
+			e.workloads[w] = s
+			return s, true
+		}
 	}
+	e.unresolved[w] = err
+	return nil, false
+}
+
+func newWorkloadState(p Policy) (*workloadState, error) {
 	stabilizer, err := NewReplicaStabilizer(p.behavior())
 	if err != nil {
-		return nil, fmt.Errorf("workload %s, policy %s: %w", w, p.Name, err)
+		return nil, fmt.Errorf("policy %s: %w", p.Name, err)
 	}
-	s := &workloadState{
+	return &workloadState{
 		policy: p, containers: map[string]*containerState{},
-		totalRate:  NewEWMA(p.Horizontal.RateWindow.D()),
 		reg:        regression{halfLife: p.History.HalfLife.D()},
 		stabilizer: stabilizer,
+	}, nil
+}
+
+// Reresolve replaces the resolver (a policy file or annotations changed)
+// and resolves every known workload again. A workload whose new policy
+// keeps the settings its state was built with (the half-life, the rate
+// window, the goroutine rule's threshold and the scaling behavior) keeps its
+// history; any other starts afresh, and one that no policy selects any more
+// drops its state.
+func (e *Engine) Reresolve(resolve Resolver) {
+	e.resolve = resolve
+	clear(e.unresolved)
+	for ref, old := range e.workloads {
+		p, err := resolve(ref)
+		if err != nil {
+			delete(e.workloads, ref)
+			e.unresolved[ref] = err
+			continue
+		}
+		if p.stateShape() == old.policy.stateShape() {
+			old.policy = p
+			continue
+		}
+		s, err := newWorkloadState(p)
+		if err != nil {
+			delete(e.workloads, ref)
+			e.unresolved[ref] = err
+			continue
+		}
+		e.workloads[ref] = s
 	}
-	e.workloads[w] = s
-	return s, nil
+}
+
+// stateShape is what of a policy the incremental state depends on.
+func (p Policy) stateShape() string {
+	b := p.behavior()
+	return fmt.Sprint(p.History.HalfLife, p.Horizontal.RateWindow, p.Rules.GoroutinePressure.Above,
+		p.Rules.GoroutinePressure.For, b.ScaleDown.StabilizationWindow, b.ScaleDown.Policies)
 }
 
 // behavior turns the horizontal settings into HPA-style scaling behavior.
@@ -134,12 +220,13 @@ func (p Policy) behavior() Behavior {
 	b.ScaleDown = ScalingRules{
 		StabilizationWindow: h.ScaleDownStabilization.D(),
 		Select:              SelectMax,
-		Policies:            []ScalingPolicy{{Type: PercentPolicy, Value: int32(h.ScaleDownMaxPercent), Period: h.ScaleDownPeriod.D()}},
+		Policies:            []ScalingPolicy{{Type: PercentPolicy, Value: int32(math.Round(h.ScaleDownMaxPercent)), Period: h.ScaleDownPeriod.D()}},
 	}
 	return b
 }
 
 // alignByTime merges a container's series into one sample per instant.
+// NaN and infinite values are no value.
 func alignByTime(series map[recommender.Signal][]recommender.Sample) []*sample {
 	byTime := map[int64]*sample{}
 	for sig, samples := range series {
@@ -161,10 +248,13 @@ func alignByTime(series map[recommender.Signal][]recommender.Sample) []*sample {
 	return out
 }
 
-// Workloads lists the workloads the engine holds state for, sorted.
+// Workloads lists the workloads the engine has seen, sorted, with or without a policy.
 func (e *Engine) Workloads() []recommender.WorkloadRef {
-	out := make([]recommender.WorkloadRef, 0, len(e.workloads))
+	out := make([]recommender.WorkloadRef, 0, len(e.workloads)+len(e.unresolved))
 	for w := range e.workloads {
+		out = append(out, w)
+	}
+	for w := range e.unresolved {
 		out = append(out, w)
 	}
 	slices.SortFunc(out, func(a, b recommender.WorkloadRef) int {
@@ -173,15 +263,22 @@ func (e *Engine) Workloads() []recommender.WorkloadRef {
 	return out
 }
 
-// Recommend evaluates every workload's policy on its state at now.
+// Recommend evaluates every workload's policy on its state at now. A
+// workload without a policy is listed with the reason.
 func (e *Engine) Recommend(now time.Time, current func(recommender.WorkloadRef) recommender.Current) []recommender.Recommendation {
 	var out []recommender.Recommendation
 	for _, w := range e.Workloads() {
+		s, ok := e.workloads[w]
+		if !ok {
+			out = append(out, recommender.Recommendation{Workload: w, At: now, Outcome: recommender.OutcomeNoPolicy,
+				Notes: []recommender.Reason{{Rule: "policy", Message: e.unresolved[w].Error()}}})
+			continue
+		}
 		var cur recommender.Current
 		if current != nil {
 			cur = current(w)
 		}
-		out = append(out, e.workloads[w].recommend(w, now, cur))
+		out = append(out, s.recommend(w, now, cur))
 	}
 	return out
 }

@@ -35,7 +35,7 @@ func buildBenchEngine() (*Engine, error) {
 		wave := func(m int, base float64) float64 {
 			return base * scale * (1 + 0.5*math.Sin(2*math.Pi*float64(m)/1440+float64(i)))
 		}
-		pd := pod{fmt.Sprintf("svc-%d-0", i), map[recommender.Signal]func(int) float64{
+		pd := pod{name: fmt.Sprintf("svc-%d-0", i), signals: map[recommender.Signal]func(int) float64{
 			recommender.Goroutines:  func(m int) float64 { return wave(m, 200) },
 			recommender.AllocRate:   func(m int) float64 { return wave(m, 4*mib) },
 			recommender.LiveHeap:    func(m int) float64 { return wave(m, 50*mib) },
@@ -63,7 +63,7 @@ func buildBenchEngine() (*Engine, error) {
 }
 
 func shift(p pod, minutes int) pod {
-	out := pod{p.name, map[recommender.Signal]func(int) float64{}}
+	out := pod{name: p.name, signals: map[recommender.Signal]func(int) float64{}}
 	for sig, f := range p.signals {
 		out.signals[sig] = func(m int) float64 { return f(m + minutes) }
 	}
@@ -92,8 +92,6 @@ func (w *workloadState) clone() *workloadState {
 		cc.gcPerMinute = &ewma
 		c.containers[name] = &cc
 	}
-	rate := *w.totalRate
-	c.totalRate = &rate
 	stabilizer, _ := NewReplicaStabilizer(w.policy.behavior())
 	c.stabilizer = stabilizer
 	return &c

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -19,14 +20,15 @@ const mib = 1 << 20
 // pod builds the snapshot of one pod: each signal a function of the
 // minute, sampled every minute for the given duration.
 type pod struct {
-	name    string
-	signals map[recommender.Signal]func(minute int) float64
+	name      string
+	signals   map[recommender.Signal]func(minute int) float64
+	container string // "app" when empty
 }
 
 func snapshotOf(d time.Duration, pods ...pod) *recommender.Snapshot {
 	snap := recommender.NewSnapshot(recommender.Window{End: t0.Add(d), Range: d, Step: time.Minute})
 	for _, p := range pods {
-		ref := recommender.ContainerRef{Namespace: "shop", Pod: p.name, Container: "app"}
+		ref := recommender.ContainerRef{Namespace: "shop", Pod: p.name, Container: cmp.Or(p.container, "app")}
 		for sig, f := range p.signals {
 			s := recommender.Series{Ref: ref}
 			for m := 0; m <= int(d/time.Minute); m++ {
@@ -42,7 +44,7 @@ func constant(v float64) func(int) float64 { return func(int) float64 { return v
 
 // goService is a pod with every signal a Go service exposes, at steady values.
 func goService(name string) pod {
-	return pod{name, map[recommender.Signal]func(int) float64{
+	return pod{name: name, signals: map[recommender.Signal]func(int) float64{
 		recommender.Goroutines:  constant(50),
 		recommender.AllocRate:   constant(2 * mib),
 		recommender.LiveHeap:    constant(100 * mib),
@@ -64,7 +66,13 @@ func (p pod) with(sig recommender.Signal, f func(int) float64) pod {
 	} else {
 		m[sig] = f
 	}
-	return pod{p.name, m}
+	return pod{p.name, m, p.container}
+}
+
+// in moves the pod's series to another container.
+func (p pod) in(container string) pod {
+	p.container = container
+	return p
 }
 
 func testPolicy() Policy {
@@ -113,7 +121,7 @@ func TestInsufficientHistoryIsTypedNotZero(t *testing.T) {
 			t.Errorf("missing %+v, want 1h of 24h", m)
 		}
 	}
-	if strings.Join(sigs, ",") != "cpu,live_heap,memory" {
+	if strings.Join(sigs, ",") != "cpu,memory,live_heap,request_rate" {
 		t.Errorf("missing signals %v", sigs)
 	}
 	if !slices.Contains(r.Flags, recommender.FlagShortHistory) {
@@ -129,7 +137,7 @@ func TestStaleDataIsNotReady(t *testing.T) {
 }
 
 func TestWorkloadWithoutGoMetrics(t *testing.T) {
-	plain := pod{"nginx-0", map[recommender.Signal]func(int) float64{recommender.CPU: constant(0.2), recommender.Memory: constant(50 * mib)}}
+	plain := pod{name: "nginx-0", signals: map[recommender.Signal]func(int) float64{recommender.CPU: constant(0.2), recommender.Memory: constant(50 * mib)}}
 	r := recommend(t, testPolicy(), 0, recommender.Current{}, plain)
 	if r.Outcome != recommender.OutcomeNoGoMetrics || len(r.Notes) == 0 {
 		t.Fatalf("outcome %s, notes %v", r.Outcome, r.Notes)
@@ -196,7 +204,8 @@ func TestMemoryModel(t *testing.T) {
 			recommender.Current{}, (200*mib + 6000*8192) * 1.15 * 1.15, []string{"goroutine-pressure"}, []recommender.Flag{recommender.FlagGoroutinePressure}},
 		{"allocation pressure", goService("api-0").with(recommender.AllocRate, constant(60*mib)), recommender.Current{}, 230 * mib * 1.15 * 1.2,
 			[]string{"allocation-pressure"}, []recommender.Flag{recommender.FlagAllocationPressure}},
-		{"OOM risk", goService("api-0"), recommender.Current{Containers: map[string]recommender.Resources{"app": {MemoryLimitBytes: 220 * mib}}},
+		// A live heap of 100Mi is above 85% of a 110Mi limit.
+		{"OOM risk", goService("api-0"), recommender.Current{Containers: map[string]recommender.Resources{"app": {MemoryLimitBytes: 110 * mib}}},
 			230 * mib * 1.15 * 1.2, []string{"oom-risk"}, []recommender.Flag{recommender.FlagOOMRisk}},
 		{"OOM history", goService("api-0"), recommender.Current{Containers: map[string]recommender.Resources{"app": {MemoryLimitBytes: 400 * mib}}, OOMKills: map[string]int{"app": 2}},
 			480 * mib, []string{"oom-history"}, []recommender.Flag{recommender.FlagOOMRisk}},
@@ -324,7 +333,7 @@ func TestCapacityEstimate(t *testing.T) {
 	if r.Horizontal == nil {
 		t.Fatal("no horizontal recommendation")
 	}
-	if !near(r.Horizontal.CapacityPerPod, 600, 0.01) || r.Horizontal.TargetPerPod != math.Floor(r.Horizontal.CapacityPerPod) {
+	if !near(r.Horizontal.CapacityPerPod, 600, 0.01) || r.Horizontal.TargetPerPod != math.Trunc(r.Horizontal.TargetPerPod) || !near(r.Horizontal.TargetPerPod, 600, 0.01) {
 		t.Errorf("capacity %.1f, target %.1f; want about 600 for both", r.Horizontal.CapacityPerPod, r.Horizontal.TargetPerPod)
 	}
 }

@@ -11,15 +11,20 @@ import (
 
 // The Go memory model pacer sizes memory with (docs/policy.md):
 //
-//	heap goal  = live heap × (1 + GOGC/100), capped by GOMEMLIMIT when set
-//	non-heap   = working set − heap goal, observed (stacks, runtime, cgo, freed but unreturned pages)
+//	heap goal  = live heap × (1 + GOGC/100); what the heap grows to between collections
+//	non-heap   = working set − the heap goal the pod ran with (capped by its GOMEMLIMIT),
+//	             observed, at least 8 KiB of stack per goroutine
 //	request    = P(live heap) × (1 + GOGC/100) + P99(non-heap), × (1 + margin)
 //	           = at least P99(working set) × (1 + margin): the model never sizes below what was used
 //	limit      = request × limitRatio
 //	GOMEMLIMIT = limit × gomemlimitPercent
 //
-// Then the Go-aware rules raise the request: goroutine pressure, allocation
-// pressure and OOM risk; an OOM raises the floor to 120% of the limit it hit.
+// The heap goal the request is sized for is not capped by the current
+// GOMEMLIMIT: a GOMEMLIMIT that is too low holds the heap down at the cost of
+// GC CPU, and sizing from it would make that permanent. Then the Go-aware
+// rules raise the request: goroutine pressure, allocation pressure and OOM
+// risk; an OOM raises the floor to 120% of the limit it hit. A container
+// without Go metrics (a sidecar) is sized from its working set alone.
 
 // needed lists what a rule needs that the state lacks: history shorter than
 // the policy's minimum, or data older than its staleAfter.
@@ -41,138 +46,216 @@ func (c *containerState) needed(p Policy, now time.Time, rule string, signals ..
 	return out
 }
 
-// step applies one rule to a value and records it when it changed.
+// steps carries a value through a chain of rules, recording each rule that
+// changed it with the value before and after.
 type steps struct {
-	value   string
+	name    string // what the value is, e.g. "memory_request"
+	value   float64
 	reasons []recommender.Reason
 }
 
-func (s *steps) apply(rule string, before, after float64, window time.Duration, inputs map[string]float64, format string, args ...any) float64 {
-	if after != before {
-		s.reasons = append(s.reasons, recommender.Changed(rule, s.value, before, after, window, inputs, format, args...))
+func (s *steps) apply(rule string, after float64, window time.Duration, inputs map[string]float64, format string, args ...any) {
+	if after != s.value {
+		s.reasons = append(s.reasons, recommender.Changed(rule, s.name, s.value, after, window, inputs, format, args...))
 	}
-	return after
+	s.value = after
 }
 
-// vertical computes one container's resources. It assumes needed() found nothing.
-func (c *containerState) vertical(p Policy, name string, cur recommender.Resources, oomKills int) (recommender.ContainerRecommendation, []recommender.Flag, []recommender.Reason) {
-	rec := recommender.ContainerRecommendation{Container: name}
-	var flags []recommender.Flag
-	var notes []recommender.Reason
-	window := p.History.HalfLife.D()
+// verticalResult is one container's recommendation and what it raised.
+type verticalResult struct {
+	rec   recommender.ContainerRecommendation
+	flags []recommender.Flag
+	notes []recommender.Reason
+}
 
-	// CPU: a decaying-histogram percentile with a margin, bounded.
-	cpu := &steps{value: "cpu_request"}
-	pct, _ := c.cpu.Percentile(p.CPU.Percentile / 100)
-	v := cpu.apply("cpu.percentile", 0, pct, window, nil, "P%g of CPU usage (half-life %s) is %.3f cores", p.CPU.Percentile, window, pct)
-	v = cpu.apply("cpu.margin", v, WithMargin(v, p.CPU.MarginPercent/100), 0, nil, "margin of %g%%", p.CPU.MarginPercent)
-	if cur.CPURequestCores > 0 {
-		v = cpu.apply("cpu.max-change", v, LimitChange(cur.CPURequestCores, v, p.CPU.MaxChangePercent/100, p.CPU.MaxChangePercent/100), 0,
-			map[string]float64{"current": cur.CPURequestCores}, "at most %g%% change from the current %.3f cores per step", p.CPU.MaxChangePercent, cur.CPURequestCores)
-	}
-	// Bounds come last: they hold even when a step limit would leave them.
-	v = cpu.apply("cpu.bounds", v, Clamp(v, p.CPU.Min.Value(), p.CPU.Max.Value()), 0, nil, "bounds %s..%s cores", p.CPU.Min.String(), p.CPU.Max.String())
-	rec.Target.CPURequestCores = v
+// vertical computes one container's resources. It assumes needed() found
+// nothing for CPU and memory.
+func (c *containerState) vertical(p Policy, now time.Time, name string, cur recommender.Resources, oomKills int) verticalResult {
+	out := verticalResult{rec: recommender.ContainerRecommendation{Container: name}}
+	rec := &out.rec
+	cpu := c.cpuRequest(p, cur)
+	rec.Target.CPURequestCores = cpu.value
 	peak, _ := c.cpu.Percentile(0.99)
 	peak = WithMargin(peak, p.CPU.MarginPercent/100)
-	if p.CPU.Limit == "ratio" {
-		rec.Target.CPULimitCores = v * p.CPU.LimitRatio
-		rec.Target.GOMAXPROCS = max(1, int(math.Ceil(rec.Target.CPULimitCores)))
-		cpu.reasons = append(cpu.reasons, recommender.Reason{Rule: "cpu.gomaxprocs", Value: "gomaxprocs",
-			Message: fmt.Sprintf("GOMAXPROCS %d follows the CPU limit %.3f cores (limit = request × %g)", rec.Target.GOMAXPROCS, rec.Target.CPULimitCores, p.CPU.LimitRatio)})
-	} else {
-		rec.Target.GOMAXPROCS = max(2, int(math.Ceil(peak)))
-		cpu.reasons = append(cpu.reasons, recommender.Reason{Rule: "cpu.gomaxprocs", Value: "gomaxprocs",
-			Inputs:  map[string]float64{"p99_cpu_with_margin": peak},
-			Message: fmt.Sprintf("no CPU limit, so Go would run as many threads as the node has cores; GOMAXPROCS %d covers peak usage %.3f cores", rec.Target.GOMAXPROCS, peak)})
+	if c.hasGo() {
+		cpu.reasons = append(cpu.reasons, c.gomaxprocs(p, &rec.Target, peak))
+	} else if p.CPU.Limit == "ratio" {
+		rec.Target.CPULimitCores = cpu.value * p.CPU.LimitRatio
 	}
 
-	// Memory: the Go memory model, cross-checked with the working set.
-	mem := &steps{value: "memory_request"}
-	live, _ := c.liveHeap.Percentile(p.Memory.HeapPercentile / 100)
-	goal := heapGoalOf(live, c.gogc, c.gomemlimit)
-	nonHeap, _ := c.nonHeap.Percentile(0.99)
-	nonHeap = max(nonHeap, c.lastGoroutines*stackBytesPerG)
-	ws, _ := c.workingSet.Percentile(0.99)
-	gogc := c.gogc
-	if math.IsNaN(gogc) {
-		gogc = defaultGOGC
+	mem := c.memoryModel(p)
+	if c.hasGo() {
+		out.flags, out.notes = c.memoryRules(p, now, mem, cur)
 	}
-	inputs := map[string]float64{"live_heap": live, "gogc": gogc, "heap_goal": goal, "non_heap": nonHeap, "working_set_p99": ws}
-	m := mem.apply("memory.go-model", 0, goal+nonHeap, window, inputs,
-		"P%g live heap %s × (1 + GOGC %g/100) = heap goal %s, plus non-heap %s", p.Memory.HeapPercentile, recommender.FormatBytes(live), gogc, recommender.FormatBytes(goal), recommender.FormatBytes(nonHeap))
-	if ws > m {
-		m = mem.apply("memory.working-set", m, ws, window, inputs, "P99 working set %s is above the Go model; the model never sizes below what was used", recommender.FormatBytes(ws))
-	}
-	m = mem.apply("memory.margin", m, WithMargin(m, p.Memory.MarginPercent/100), 0, nil, "margin of %g%%", p.Memory.MarginPercent)
-
-	if c.goroutines.Active {
-		r := p.Rules.GoroutinePressure
-		flags = append(flags, recommender.FlagGoroutinePressure)
-		m = mem.apply("goroutine-pressure", m, WithMargin(m, r.RaiseMemoryPercent/100), c.goroutines.Length,
-			map[string]float64{"goroutines": c.lastGoroutines, "threshold": r.Above},
-			"goroutines above %g for %s (now %.0f): +%g%%", r.Above, c.goroutines.Length.Round(time.Second), c.lastGoroutines, r.RaiseMemoryPercent)
-	}
-	if r := p.Rules.AllocationPressure; !c.allocRate.Empty() {
-		alloc, _ := c.allocRate.Percentile(r.Percentile / 100)
-		if alloc > r.AbovePerSecond.Value() {
-			flags = append(flags, recommender.FlagAllocationPressure)
-			m = mem.apply("allocation-pressure", m, WithMargin(m, r.RaiseMemoryPercent/100), window,
-				map[string]float64{"alloc_rate": alloc, "threshold": r.AbovePerSecond.Value()},
-				"P%g allocation rate %s/s is above %s/s: +%g%%", r.Percentile, recommender.FormatBytes(alloc), recommender.FormatBytes(r.AbovePerSecond.Value()), r.RaiseMemoryPercent)
-		}
-	}
-	if r := p.Rules.OOMRisk; cur.MemoryLimitBytes > 0 {
-		heap := max(c.lastHeapGoal, c.lastLiveHeap)
-		if heap > cur.MemoryLimitBytes*r.HeapAboveLimitPercent/100 {
-			flags = append(flags, recommender.FlagOOMRisk)
-			m = mem.apply("oom-risk", m, WithMargin(m, r.RaiseMemoryPercent/100), 0,
-				map[string]float64{"heap": heap, "limit": cur.MemoryLimitBytes},
-				"heap %s is above %g%% of the memory limit %s: +%g%%", recommender.FormatBytes(heap), r.HeapAboveLimitPercent, recommender.FormatBytes(cur.MemoryLimitBytes), r.RaiseMemoryPercent)
-		}
-	}
-	if oomKills > 0 && cur.MemoryLimitBytes > 0 && m < 1.2*cur.MemoryLimitBytes {
-		flags = append(flags, recommender.FlagOOMRisk)
-		m = mem.apply("oom-history", m, 1.2*cur.MemoryLimitBytes, 0, map[string]float64{"oom_kills": float64(oomKills)},
+	if oomKills > 0 && cur.MemoryLimitBytes > 0 && mem.value < 1.2*cur.MemoryLimitBytes {
+		out.flags = append(out.flags, recommender.FlagOOMRisk)
+		mem.apply("oom-history", 1.2*cur.MemoryLimitBytes, 0, map[string]float64{"oom_kills": float64(oomKills)},
 			"%d OOM kills at the limit %s raise the floor to 120%% of it", oomKills, recommender.FormatBytes(cur.MemoryLimitBytes))
 	}
 	if cur.MemoryRequestBytes > 0 {
-		m = mem.apply("memory.max-change", m, LimitChange(cur.MemoryRequestBytes, m, p.Memory.MaxChangePercent/100, p.Memory.MaxChangePercent/100), 0,
+		mem.apply("memory.max-change", LimitChange(cur.MemoryRequestBytes, mem.value, p.Memory.MaxChangePercent/100, p.Memory.MaxChangePercent/100), 0,
 			map[string]float64{"current": cur.MemoryRequestBytes}, "at most %g%% change from the current %s per step", p.Memory.MaxChangePercent, recommender.FormatBytes(cur.MemoryRequestBytes))
 	}
-	m = mem.apply("memory.bounds", m, Clamp(m, p.Memory.Min.Value(), p.Memory.Max.Value()), 0, nil, "bounds %s..%s", p.Memory.Min.String(), p.Memory.Max.String())
-	rec.Target.MemoryRequestBytes = math.Ceil(m)
-	rec.Target.MemoryLimitBytes = math.Ceil(m * p.Memory.LimitRatio)
-	if p.Memory.GOMEMLIMITPercent > 0 {
+	mem.apply("memory.bounds", Clamp(mem.value, p.Memory.Min.Value(), p.Memory.Max.Value()), 0, nil, "bounds %s..%s", p.Memory.Min.String(), p.Memory.Max.String())
+	rec.Target.MemoryRequestBytes = math.Ceil(mem.value)
+	rec.Target.MemoryLimitBytes = math.Ceil(mem.value * p.Memory.LimitRatio)
+	if c.hasGo() && p.Memory.GOMEMLIMITPercent > 0 {
 		rec.Target.GOMEMLIMITBytes = math.Floor(rec.Target.MemoryLimitBytes * p.Memory.GOMEMLIMITPercent / 100)
 		mem.reasons = append(mem.reasons, recommender.Reason{Rule: "memory.gomemlimit", Value: "gomemlimit",
 			Message: fmt.Sprintf("GOMEMLIMIT %s is %g%% of the memory limit %s, leaving headroom for non-heap memory",
 				recommender.FormatBytes(rec.Target.GOMEMLIMITBytes), p.Memory.GOMEMLIMITPercent, recommender.FormatBytes(rec.Target.MemoryLimitBytes))})
 	}
+	c.bounds(p, rec, peak, mem.value)
+	rec.Reasons = slices.Concat(cpu.reasons, mem.reasons)
+	return out
+}
 
-	if r := p.Rules.GCPressure; c.gcPerMinute != nil {
+// cpuRequest is a decaying-histogram percentile with a margin, bounded.
+func (c *containerState) cpuRequest(p Policy, cur recommender.Resources) *steps {
+	window := p.History.HalfLife.D()
+	s := &steps{name: "cpu_request"}
+	pct, _ := c.cpu.Percentile(p.CPU.Percentile / 100)
+	s.apply("cpu.percentile", pct, window, nil, "P%g of CPU usage (half-life %s) is %.3f cores", p.CPU.Percentile, window, pct)
+	s.apply("cpu.margin", WithMargin(s.value, p.CPU.MarginPercent/100), 0, nil, "margin of %g%%", p.CPU.MarginPercent)
+	if cur.CPURequestCores > 0 {
+		s.apply("cpu.max-change", LimitChange(cur.CPURequestCores, s.value, p.CPU.MaxChangePercent/100, p.CPU.MaxChangePercent/100), 0,
+			map[string]float64{"current": cur.CPURequestCores}, "at most %g%% change from the current %.3f cores per step", p.CPU.MaxChangePercent, cur.CPURequestCores)
+	}
+	// Bounds come last: they hold even when a step limit would leave them.
+	s.apply("cpu.bounds", Clamp(s.value, p.CPU.Min.Value(), p.CPU.Max.Value()), 0, nil, "bounds %s..%s cores", p.CPU.Min.String(), p.CPU.Max.String())
+	return s
+}
+
+// gomaxprocs sets the CPU limit and GOMAXPROCS consistently. With a limit,
+// GOMAXPROCS is what the Go runtime itself derives from it (Go 1.25+): the
+// limit rounded up, at least 2. Without one, Go would run as many threads as
+// the node has cores; GOMAXPROCS then covers the peak.
+func (c *containerState) gomaxprocs(p Policy, target *recommender.Resources, peak float64) recommender.Reason {
+	if p.CPU.Limit == "ratio" {
+		target.CPULimitCores = target.CPURequestCores * p.CPU.LimitRatio
+		target.GOMAXPROCS = max(2, int(math.Ceil(target.CPULimitCores)))
+		return recommender.Reason{Rule: "cpu.gomaxprocs", Value: "gomaxprocs",
+			Message: fmt.Sprintf("GOMAXPROCS %d follows the CPU limit %.3f cores (limit = request × %g), as the Go runtime would set it", target.GOMAXPROCS, target.CPULimitCores, p.CPU.LimitRatio)}
+	}
+	target.GOMAXPROCS = max(2, int(math.Ceil(peak)))
+	return recommender.Reason{Rule: "cpu.gomaxprocs", Value: "gomaxprocs",
+		Inputs:  map[string]float64{"p99_cpu_with_margin": peak},
+		Message: fmt.Sprintf("no CPU limit, so Go would run as many threads as the node has cores; GOMAXPROCS %d covers peak usage %.3f cores", target.GOMAXPROCS, peak)}
+}
+
+// sizingGOGC is the GOGC the request is sized for: the container's own, or
+// the default; with GOGC off the heap grows to GOMEMLIMIT whatever the live
+// heap, so it is sized as if GOGC were the default.
+func (c *containerState) sizingGOGC() float64 {
+	if math.IsNaN(c.gogc) || c.gogc < 0 {
+		return defaultGOGC
+	}
+	return c.gogc
+}
+
+// memoryModel is the Go memory model's request (or the working set's, for a
+// container without Go metrics), with the margin.
+func (c *containerState) memoryModel(p Policy) *steps {
+	window := p.History.HalfLife.D()
+	s := &steps{name: "memory_request"}
+	ws, _ := c.workingSet.Percentile(0.99)
+	if !c.hasGo() {
+		s.apply("memory.working-set", ws, window, map[string]float64{"working_set_p99": ws},
+			"no Go metrics: P99 working set %s", recommender.FormatBytes(ws))
+		s.apply("memory.margin", WithMargin(s.value, p.Memory.MarginPercent/100), 0, nil, "margin of %g%%", p.Memory.MarginPercent)
+		return s
+	}
+	live, _ := c.liveHeap.Percentile(p.Memory.HeapPercentile / 100)
+	gogc := c.sizingGOGC()
+	goal := live * (1 + gogc/100)
+	nonHeap, _ := c.nonHeap.Percentile(0.99)
+	nonHeap = max(nonHeap, c.lastGoroutines*stackBytesPerG)
+	inputs := map[string]float64{"live_heap": live, "gogc": gogc, "heap_goal": goal, "non_heap": nonHeap, "working_set_p99": ws}
+	s.apply("memory.go-model", goal+nonHeap, window, inputs,
+		"P%g live heap %s × (1 + GOGC %g/100) = heap goal %s, plus non-heap %s", p.Memory.HeapPercentile, recommender.FormatBytes(live), gogc, recommender.FormatBytes(goal), recommender.FormatBytes(nonHeap))
+	if c.gogc < 0 {
+		s.reasons[len(s.reasons)-1].Message += "; GOGC is off, so the heap grows to GOMEMLIMIT: sized as if GOGC were 100"
+	}
+	if ws > s.value {
+		s.apply("memory.working-set", ws, window, inputs, "P99 working set %s is above the Go model; the model never sizes below what was used", recommender.FormatBytes(ws))
+	}
+	s.apply("memory.margin", WithMargin(s.value, p.Memory.MarginPercent/100), 0, nil, "margin of %g%%", p.Memory.MarginPercent)
+	return s
+}
+
+// memoryRules applies the Go-aware rules to the memory request. A rule whose
+// signal is stale does not fire; it says so.
+func (c *containerState) memoryRules(p Policy, now time.Time, mem *steps, cur recommender.Resources) ([]recommender.Flag, []recommender.Reason) {
+	var flags []recommender.Flag
+	var notes []recommender.Reason
+	window := p.History.HalfLife.D()
+	fresh := func(rule string, sig recommender.Signal) bool {
+		sp := c.spans[signalIndex[sig]]
+		if sp.seen() && now.Sub(sp.lastTime()) <= p.History.StaleAfter.D() {
+			return true
+		}
+		if sp.seen() {
+			notes = append(notes, recommender.Reason{Rule: rule, Message: fmt.Sprintf("skipped: newest %s sample at %s is stale", sig, sp.lastTime().Format(time.RFC3339))})
+		}
+		return false
+	}
+	if r := p.Rules.GoroutinePressure; c.goroutines.Active && fresh("goroutine-pressure", recommender.Goroutines) {
+		flags = append(flags, recommender.FlagGoroutinePressure)
+		mem.apply("goroutine-pressure", WithMargin(mem.value, r.RaiseMemoryPercent/100), c.goroutines.Length,
+			map[string]float64{"goroutines": c.lastGoroutines, "threshold": r.Above},
+			"goroutines above %g for %s (now %.0f): +%g%%", r.Above, c.goroutines.Length.Round(time.Second), c.lastGoroutines, r.RaiseMemoryPercent)
+	}
+	if r := p.Rules.AllocationPressure; fresh("allocation-pressure", recommender.AllocRate) {
+		alloc, _ := c.allocRate.Percentile(r.Percentile / 100)
+		if alloc > r.AbovePerSecond.Value() {
+			flags = append(flags, recommender.FlagAllocationPressure)
+			mem.apply("allocation-pressure", WithMargin(mem.value, r.RaiseMemoryPercent/100), window,
+				map[string]float64{"alloc_rate": alloc, "threshold": r.AbovePerSecond.Value()},
+				"P%g allocation rate %s/s is above %s/s: +%g%%", r.Percentile, recommender.FormatBytes(alloc), recommender.FormatBytes(r.AbovePerSecond.Value()), r.RaiseMemoryPercent)
+		}
+	}
+	// OOM risk compares the live heap, not the heap goal: with GOMEMLIMIT at
+	// 90% of the limit the goal sits near the limit by design, while a live
+	// heap that close means the GC can no longer hold the heap under it.
+	if r := p.Rules.OOMRisk; cur.MemoryLimitBytes > 0 && c.lastLiveHeap > cur.MemoryLimitBytes*r.HeapAboveLimitPercent/100 {
+		flags = append(flags, recommender.FlagOOMRisk)
+		mem.apply("oom-risk", WithMargin(mem.value, r.RaiseMemoryPercent/100), 0,
+			map[string]float64{"live_heap": c.lastLiveHeap, "limit": cur.MemoryLimitBytes},
+			"live heap %s is above %g%% of the memory limit %s: +%g%%", recommender.FormatBytes(c.lastLiveHeap), r.HeapAboveLimitPercent, recommender.FormatBytes(cur.MemoryLimitBytes), r.RaiseMemoryPercent)
+	}
+	if r := p.Rules.GCPressure; fresh("gc-pressure", recommender.GCRate) {
 		if perMin, ok := c.gcPerMinute.Value(); ok && perMin > r.CyclesPerMinuteAbove {
 			flags = append(flags, recommender.FlagGCPressure)
 			notes = append(notes, recommender.Reason{Rule: "gc-pressure", Inputs: map[string]float64{"gc_per_minute": perMin},
 				Message: fmt.Sprintf("%.0f GC cycles a minute is above %g: the heap goal leaves too little headroom; a larger GOGC or GOMEMLIMIT trades memory for CPU", perMin, r.CyclesPerMinuteAbove)})
 		}
 	}
+	return flags, notes
+}
 
-	// Bounds: the median and the peak, each with the margin, inside the policy bounds.
+// bounds sets the lower bound (the median, with the margin) and the upper
+// bound (the peak, with the margin), inside the policy bounds and around
+// the target.
+func (c *containerState) bounds(p Policy, rec *recommender.ContainerRecommendation, peakCPU, memory float64) {
 	lowCPU, _ := c.cpu.Percentile(0.5)
-	lowLive, _ := c.liveHeap.Percentile(0.5)
+	ws, _ := c.workingSet.Percentile(0.99)
+	lowMemory, _ := c.workingSet.Percentile(0.5)
+	if c.hasGo() {
+		lowLive, _ := c.liveHeap.Percentile(0.5)
+		nonHeap, _ := c.nonHeap.Percentile(0.99)
+		lowMemory = lowLive*(1+c.sizingGOGC()/100) + nonHeap
+	}
 	rec.Lower = recommender.Resources{
 		CPURequestCores:    Clamp(WithMargin(lowCPU, p.CPU.MarginPercent/100), p.CPU.Min.Value(), p.CPU.Max.Value()),
-		MemoryRequestBytes: math.Ceil(Clamp(heapGoalOf(lowLive, c.gogc, c.gomemlimit)+nonHeap, p.Memory.Min.Value(), p.Memory.Max.Value())),
+		MemoryRequestBytes: math.Ceil(Clamp(lowMemory, p.Memory.Min.Value(), p.Memory.Max.Value())),
 	}
 	rec.Upper = recommender.Resources{
-		CPURequestCores:    Clamp(peak, p.CPU.Min.Value(), p.CPU.Max.Value()),
-		MemoryRequestBytes: math.Ceil(Clamp(max(m, WithMargin(ws, p.Memory.MarginPercent/100)), p.Memory.Min.Value(), p.Memory.Max.Value())),
+		CPURequestCores:    Clamp(peakCPU, p.CPU.Min.Value(), p.CPU.Max.Value()),
+		MemoryRequestBytes: math.Ceil(Clamp(max(memory, WithMargin(ws, p.Memory.MarginPercent/100)), p.Memory.Min.Value(), p.Memory.Max.Value())),
 	}
-	rec.Lower.CPURequestCores = min(rec.Lower.CPURequestCores, rec.Target.CPURequestCores)
-	rec.Upper.CPURequestCores = max(rec.Upper.CPURequestCores, rec.Target.CPURequestCores)
-	rec.Lower.MemoryRequestBytes = min(rec.Lower.MemoryRequestBytes, rec.Target.MemoryRequestBytes)
-	rec.Upper.MemoryRequestBytes = max(rec.Upper.MemoryRequestBytes, rec.Target.MemoryRequestBytes)
-	rec.Reasons = slices.Concat(cpu.reasons, mem.reasons)
-	return rec, flags, notes
+	t := rec.Target
+	rec.Lower.CPURequestCores = min(rec.Lower.CPURequestCores, t.CPURequestCores)
+	rec.Upper.CPURequestCores = max(rec.Upper.CPURequestCores, t.CPURequestCores)
+	rec.Lower.MemoryRequestBytes = min(rec.Lower.MemoryRequestBytes, t.MemoryRequestBytes)
+	rec.Upper.MemoryRequestBytes = max(rec.Upper.MemoryRequestBytes, t.MemoryRequestBytes)
 }

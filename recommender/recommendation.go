@@ -18,6 +18,9 @@ const (
 	// OutcomeNoGoMetrics: the workload exposes none of the Go runtime
 	// signals; it is listed with this reason, not dropped.
 	OutcomeNoGoMetrics Outcome = "no_go_metrics"
+	// OutcomeNoPolicy: no policy selects the workload, or its policy
+	// annotations are wrong; Notes say which.
+	OutcomeNoPolicy Outcome = "no_policy"
 )
 
 // Flag marks a risk a person should look at.

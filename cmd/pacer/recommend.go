@@ -21,6 +21,7 @@ type recommendOptions struct {
 	trace      string
 	policyFile string
 	step       time.Duration
+	interval   time.Duration
 	output     string
 	rateRange  time.Duration
 }
@@ -31,9 +32,11 @@ func newRecommendCommand() *cobra.Command {
 		Use:   "recommend --trace FILE",
 		Short: "Evaluate a policy on a recorded trace and print its recommendations",
 		Long: `recommend replays a recorded trace through a policy (the built-in default, or
---policy FILE), as pacer's loop would have seen it step by step, and prints
-the recommendation for each workload at the trace's end, with the rules that
-fired and the numbers they fired on. It needs no cluster.`,
+--policy FILE) as pacer's loop would have seen it: every --interval it folds in
+the new samples (at --step resolution) and recommends, so stabilization and
+rate limits act as they would in a cluster. It prints the recommendation for
+each workload at the trace's end, with the rules that fired and the numbers
+they fired on. It needs no cluster.`,
 		Example: `  pacer recommend --trace testdata/traces/demo-10m.om --policy testdata/policies/demo.yaml
   pacer recommend --trace recorded.om -o json`,
 		Args: cobra.NoArgs,
@@ -44,13 +47,15 @@ fired and the numbers they fired on. It needs no cluster.`,
 	fs := cmd.Flags()
 	fs.StringVar(&o.trace, "trace", "", "recorded OpenMetrics trace (required)")
 	fs.StringVar(&o.policyFile, "policy", "", "policy file (default: the built-in policy)")
-	fs.DurationVar(&o.step, "step", time.Minute, "evaluation step through the trace")
-	fs.DurationVar(&o.rateRange, "rate-range", time.Minute, "range of rates")
+	fs.DurationVar(&o.step, "step", time.Minute, "resolution the trace is read at")
+	fs.DurationVar(&o.interval, "interval", time.Minute, "how often the replayed loop recommends (as pacer serve --interval)")
+	fs.DurationVar(&o.rateRange, "rate-range", time.Minute, "range counters are turned into per-second rates over (as rate(x[1m]) in PromQL)")
 	fs.StringVarP(&o.output, "output", "o", "table", "output format: table or json")
 	return cmd
 }
 
-func (o *recommendOptions) run(ctx context.Context, stdout io.Writer) error {
+// Validate reports every bad flag at once.
+func (o *recommendOptions) Validate() error {
 	var errs []error
 	if o.trace == "" {
 		errs = append(errs, errors.New("--trace is required"))
@@ -58,10 +63,22 @@ func (o *recommendOptions) run(ctx context.Context, stdout io.Writer) error {
 	if o.output != "table" && o.output != "json" {
 		errs = append(errs, fmt.Errorf("--output %q: want table or json", o.output))
 	}
-	if o.step <= 0 {
-		errs = append(errs, fmt.Errorf("--step %s must be positive", o.step))
+	for _, d := range []struct {
+		flag  string
+		value time.Duration
+	}{{"--step", o.step}, {"--interval", o.interval}, {"--rate-range", o.rateRange}} {
+		if d.value <= 0 {
+			errs = append(errs, fmt.Errorf("%s %s must be positive", d.flag, d.value))
+		}
 	}
-	if err := errors.Join(errs...); err != nil {
+	if o.step > 0 && o.interval > 0 && (o.interval < o.step || o.interval/o.step > maxReplaySteps) {
+		errs = append(errs, fmt.Errorf("--interval %s holds %d steps of %s: want 1 to %d", o.interval, o.interval/o.step, o.step, maxReplaySteps))
+	}
+	return errors.Join(errs...)
+}
+
+func (o *recommendOptions) run(ctx context.Context, stdout io.Writer) error {
+	if err := o.Validate(); err != nil {
 		return err
 	}
 	set := policy.DefaultSet()
@@ -75,7 +92,7 @@ func (o *recommendOptions) run(ctx context.Context, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	recs, err := replay(ctx, tr, set, o.step)
+	recs, err := replay(ctx, tr, set, o.step, o.interval)
 	if err != nil {
 		return err
 	}
@@ -90,17 +107,24 @@ func (o *recommendOptions) run(ctx context.Context, stdout io.Writer) error {
 	return recommendationTable(stdout, recs)
 }
 
-// replay feeds a trace through the engine in chunks of at most 10,000 steps
-// (each source's limit per series) and recommends at the trace's end.
-func replay(ctx context.Context, tr *scrape.Trace, set *policy.Set, step time.Duration) ([]recommender.Recommendation, error) {
+// maxReplaySteps is the most points one fetch may return per series, as
+// for every source.
+const maxReplaySteps = 10_000
+
+// replay runs the loop over a trace: every interval it folds in the new
+// samples at step resolution and recommends, with the replicas it last
+// recommended taken as applied. It returns the recommendations at the end.
+func replay(ctx context.Context, tr *scrape.Trace, set *policy.Set, step, interval time.Duration) ([]recommender.Recommendation, error) {
 	engine := policy.NewEngine(func(w recommender.WorkloadRef) (policy.Policy, error) { return set.For(w, nil, nil) })
 	start, end := tr.Span()
 	workloadOf := func(r recommender.ContainerRef) recommender.WorkloadRef {
 		return recommender.GuessWorkload(r.Namespace, r.Pod)
 	}
-	const chunkSteps = 10_000
-	for from := start; !from.After(end); from = from.Add(chunkSteps * step) {
-		to := from.Add((chunkSteps - 1) * step)
+	replicas := map[recommender.WorkloadRef]int32{}
+	current := func(w recommender.WorkloadRef) recommender.Current { return recommender.Current{Replicas: replicas[w]} }
+	var recs []recommender.Recommendation
+	for from := start; ; from = from.Add(interval) {
+		to := from.Add(interval)
 		if to.After(end) {
 			to = end
 		}
@@ -111,8 +135,16 @@ func replay(ctx context.Context, tr *scrape.Trace, set *policy.Set, step time.Du
 		if err := engine.Observe(snap, workloadOf); err != nil {
 			return nil, err
 		}
+		recs = engine.Recommend(to, current)
+		for _, r := range recs {
+			if r.Horizontal != nil {
+				replicas[r.Workload] = r.Horizontal.DesiredReplicas
+			}
+		}
+		if !to.Before(end) {
+			return recs, nil
+		}
 	}
-	return engine.Recommend(end, nil), nil
 }
 
 func recommendationTable(w io.Writer, recs []recommender.Recommendation) error {
