@@ -140,3 +140,31 @@ func (s *Snapshot) Lookup(sig Signal, ref ContainerRef) (Series, bool) {
 	}
 	return Series{}, false
 }
+
+// Merge appends a later snapshot's samples to s, series by series: the two
+// cover consecutive windows, part after s. A signal's problem is kept only
+// while the signal has no series.
+func (s *Snapshot) Merge(part *Snapshot) {
+	for sig, series := range part.Series {
+		index := make(map[ContainerRef]int, len(s.Series[sig]))
+		for i, one := range s.Series[sig] {
+			index[one.Ref] = i
+		}
+		for _, one := range series {
+			if i, ok := index[one.Ref]; ok {
+				s.Series[sig][i].Samples = append(s.Series[sig][i].Samples, one.Samples...)
+				continue
+			}
+			index[one.Ref] = len(s.Series[sig])
+			s.Series[sig] = append(s.Series[sig], Series{Ref: one.Ref, Samples: slices.Clone(one.Samples)})
+		}
+		if len(s.Series[sig]) > 0 {
+			delete(s.Problems, sig)
+		}
+	}
+	for sig, err := range part.Problems {
+		if _, ok := s.Problems[sig]; !ok && len(s.Series[sig]) == 0 {
+			s.Problems[sig] = err
+		}
+	}
+}

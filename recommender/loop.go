@@ -1,0 +1,215 @@
+package recommender
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Evaluator turns observed signals into recommendations: the policy engine.
+// The loop is its only caller, so it need not be safe for concurrent use.
+type Evaluator interface {
+	Observe(snap *Snapshot, workloadOf func(ContainerRef) WorkloadRef) error
+	Recommend(now time.Time, current func(WorkloadRef) Current) []Recommendation
+}
+
+// Sink receives the result of every cycle: an actuator, a dashboard.
+type Sink interface {
+	Publish(ctx context.Context, c *Cycle) error
+}
+
+// Cycle is what one run of the loop fetched and recommended.
+type Cycle struct {
+	// At is the cycle's evaluation time: the end of the window it fetched.
+	At       time.Time
+	Window   Window
+	Duration time.Duration
+	// Snapshot is what the source returned; nil when fetching failed.
+	Snapshot        *Snapshot
+	Recommendations []Recommendation
+	// Err says why the cycle failed; a failed cycle fetched nothing new and
+	// its recommendations are the evaluator's view of older data.
+	Err error
+}
+
+// LoopOptions configure a Loop. Zero fields take the defaults named.
+type LoopOptions struct {
+	// Interval between cycles (default 1m).
+	Interval time.Duration
+	// Timeout is each cycle's deadline (default: the interval).
+	Timeout time.Duration
+	// Step is the resolution signals are fetched at (default: the interval).
+	Step time.Duration
+	// Lookback is the history the first cycle fetches, and the most any
+	// later cycle fetches after a gap (default 1h).
+	Lookback time.Duration
+	// Selector narrows what is fetched.
+	Selector Selector
+	// WorkloadOf maps a container to its workload (default: GuessWorkload).
+	WorkloadOf func(ContainerRef) WorkloadRef
+	// Current says what a workload runs with now (default: nothing known).
+	Current func(WorkloadRef) Current
+	Now     func() time.Time
+	Log     *slog.Logger
+}
+
+// Loop fetches signals every interval, folds them into the evaluator and
+// publishes the recommendations. One loop owns its evaluator.
+type Loop struct {
+	source Source
+	eval   Evaluator
+	sinks  []Sink
+	o      LoopOptions
+
+	mu        sync.RWMutex
+	fetched   time.Time // end of the newest window fetched successfully
+	last      *Cycle
+	lastStart time.Time
+}
+
+// NewLoop returns a loop over source and eval that publishes to sinks.
+func NewLoop(source Source, eval Evaluator, o LoopOptions, sinks ...Sink) (*Loop, error) {
+	if o.Interval == 0 {
+		o.Interval = time.Minute
+	}
+	if o.Timeout == 0 {
+		o.Timeout = o.Interval
+	}
+	if o.Step == 0 {
+		o.Step = o.Interval
+	}
+	if o.Lookback == 0 {
+		o.Lookback = time.Hour
+	}
+	if o.WorkloadOf == nil {
+		o.WorkloadOf = func(r ContainerRef) WorkloadRef { return GuessWorkload(r.Namespace, r.Pod) }
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	var errs []error
+	for _, d := range []struct {
+		name  string
+		value time.Duration
+	}{{"interval", o.Interval}, {"timeout", o.Timeout}, {"step", o.Step}, {"lookback", o.Lookback}} {
+		if d.value < 0 {
+			errs = append(errs, fmt.Errorf("loop %s %s is negative", d.name, d.value))
+		}
+	}
+	if o.Step > o.Lookback {
+		errs = append(errs, fmt.Errorf("loop step %s is longer than the lookback %s", o.Step, o.Lookback))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return &Loop{source: source, eval: eval, sinks: sinks, o: o}, nil
+}
+
+// Run runs a cycle now and then every interval until ctx ends. A failed
+// cycle is logged and published; the loop goes on.
+func (l *Loop) Run(ctx context.Context) error {
+	ticker := time.NewTicker(l.o.Interval)
+	defer ticker.Stop()
+	for {
+		l.RunCycle(ctx)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ticker.C:
+		}
+	}
+}
+
+// RunCycle runs one cycle under its own deadline: fetch what is new since
+// the last successful fetch (at most the lookback), fold it in, recommend,
+// publish.
+func (l *Loop) RunCycle(ctx context.Context) *Cycle {
+	start := l.o.Now()
+	l.mu.Lock()
+	l.lastStart = start
+	from := l.fetched
+	l.mu.Unlock()
+
+	ctx, cancel := context.WithTimeout(ctx, l.o.Timeout)
+	defer cancel()
+	end := start.Truncate(l.o.Step)
+	if from.IsZero() || end.Sub(from) > l.o.Lookback {
+		from = end.Add(-l.o.Lookback)
+	}
+	c := &Cycle{At: end, Window: Window{End: end, Range: end.Sub(from), Step: l.o.Step}}
+	if c.Window.Range == 0 {
+		c.Window.Step = 0
+	}
+	c.Snapshot, c.Err = l.fetch(ctx, c.Window)
+	if c.Err == nil {
+		c.Err = l.eval.Observe(c.Snapshot, l.o.WorkloadOf)
+		l.mu.Lock()
+		l.fetched = end
+		l.mu.Unlock()
+	}
+	current := l.o.Current
+	if current == nil {
+		current = func(WorkloadRef) Current { return Current{} }
+	}
+	c.Recommendations = l.eval.Recommend(end, current)
+	c.Duration = l.o.Now().Sub(start)
+	for _, s := range l.sinks {
+		if err := s.Publish(ctx, c); err != nil {
+			l.o.Log.Warn("publishing a cycle failed", "err", err)
+		}
+	}
+	if c.Err != nil {
+		l.o.Log.Warn("cycle failed", "err", c.Err, "window_end", end, "window_range", c.Window.Range)
+	} else {
+		l.o.Log.Debug("cycle done", "duration", c.Duration, "workloads", len(c.Recommendations))
+	}
+	l.mu.Lock()
+	l.last = c
+	l.mu.Unlock()
+	return c
+}
+
+// fetch reads the window in pieces of at most maxPointsPerSeries steps.
+func (l *Loop) fetch(ctx context.Context, w Window) (*Snapshot, error) {
+	if w.Range <= time.Duration(maxPointsPerSeries-1)*w.Step || w.Instant() {
+		snap, err := l.source.Fetch(ctx, Query{Window: w, Selector: l.o.Selector})
+		if err != nil {
+			return nil, fmt.Errorf("fetching %s before %s: %w", w.Range, w.End.Format(time.RFC3339), err)
+		}
+		return snap, nil
+	}
+	out := NewSnapshot(w)
+	chunk := time.Duration(maxPointsPerSeries-1) * w.Step
+	for from := w.Start(); from.Before(w.End); from = from.Add(chunk + w.Step) {
+		to := from.Add(chunk)
+		if to.After(w.End) {
+			to = w.End
+		}
+		part, err := l.fetch(ctx, Window{End: to, Range: to.Sub(from), Step: w.Step})
+		if err != nil {
+			return nil, err
+		}
+		out.Merge(part)
+	}
+	return out, nil
+}
+
+// Last returns the newest cycle, nil before the first.
+func (l *Loop) Last() *Cycle {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.last
+}
+
+// Alive reports whether the loop started a cycle within 1.5 intervals of now.
+func (l *Loop) Alive(now time.Time) bool {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return !l.lastStart.IsZero() && now.Sub(l.lastStart) < l.o.Interval*3/2
+}

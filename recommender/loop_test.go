@@ -1,0 +1,174 @@
+package recommender
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeSource answers every query with one sample per step of one container
+// and remembers the windows it was asked for.
+type fakeSource struct {
+	mu      sync.Mutex
+	windows []Window
+	err     error
+}
+
+func (f *fakeSource) Fetch(_ context.Context, q Query) (*Snapshot, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.windows = append(f.windows, q.Window)
+	if f.err != nil {
+		return nil, f.err
+	}
+	snap := NewSnapshot(q.Window)
+	s := Series{Ref: ContainerRef{Namespace: "shop", Pod: "api-0", Container: "app"}}
+	if q.Window.Instant() {
+		s.Samples = []Sample{{At: q.Window.End, Value: 1}}
+	}
+	for t := q.Window.Start(); q.Window.Step > 0 && !t.After(q.Window.End); t = t.Add(q.Window.Step) {
+		s.Samples = append(s.Samples, Sample{At: t, Value: 1})
+	}
+	snap.Series[CPU] = []Series{s}
+	return snap, nil
+}
+
+type fakeEvaluator struct {
+	observed []*Snapshot
+}
+
+func (f *fakeEvaluator) Observe(snap *Snapshot, _ func(ContainerRef) WorkloadRef) error {
+	f.observed = append(f.observed, snap)
+	return nil
+}
+
+func (f *fakeEvaluator) Recommend(now time.Time, _ func(WorkloadRef) Current) []Recommendation {
+	return []Recommendation{{At: now, Outcome: OutcomeReady}}
+}
+
+type recordingSink struct{ cycles []*Cycle }
+
+func (r *recordingSink) Publish(_ context.Context, c *Cycle) error {
+	r.cycles = append(r.cycles, c)
+	return nil
+}
+
+func newTestLoop(t *testing.T, src Source, now *time.Time, o LoopOptions) (*Loop, *fakeEvaluator, *recordingSink) {
+	t.Helper()
+	eval, sink := &fakeEvaluator{}, &recordingSink{}
+	o.Now = func() time.Time { return *now }
+	l, err := NewLoop(src, eval, o, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l, eval, sink
+}
+
+func TestLoopFetchesWhatIsNew(t *testing.T) {
+	now := time.Date(2026, 11, 1, 12, 0, 30, 0, time.UTC)
+	src := &fakeSource{}
+	l, eval, sink := newTestLoop(t, src, &now, LoopOptions{Interval: time.Minute, Lookback: time.Hour})
+
+	l.RunCycle(context.Background())
+	now = now.Add(time.Minute)
+	l.RunCycle(context.Background())
+	now = now.Add(3 * time.Hour) // down for longer than the lookback
+	l.RunCycle(context.Background())
+
+	want := []Window{
+		{End: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC), Range: time.Hour, Step: time.Minute},
+		{End: time.Date(2026, 11, 1, 12, 1, 0, 0, time.UTC), Range: time.Minute, Step: time.Minute},
+		{End: time.Date(2026, 11, 1, 15, 1, 0, 0, time.UTC), Range: time.Hour, Step: time.Minute},
+	}
+	if len(src.windows) != len(want) {
+		t.Fatalf("windows %v, want %v", src.windows, want)
+	}
+	for i := range want {
+		if src.windows[i] != want[i] {
+			t.Errorf("cycle %d fetched %+v, want %+v", i, src.windows[i], want[i])
+		}
+	}
+	if len(eval.observed) != 3 || len(sink.cycles) != 3 || sink.cycles[2].Recommendations[0].At != want[2].End {
+		t.Errorf("observed %d, published %d cycles", len(eval.observed), len(sink.cycles))
+	}
+}
+
+func TestLoopFailedFetchIsRetriedFromTheSamePoint(t *testing.T) {
+	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	src := &fakeSource{}
+	l, eval, sink := newTestLoop(t, src, &now, LoopOptions{Interval: time.Minute, Lookback: time.Hour})
+	l.RunCycle(context.Background())
+
+	src.err = errors.New("connection refused")
+	now = now.Add(time.Minute)
+	c := l.RunCycle(context.Background())
+	if c.Err == nil || !strings.Contains(c.Err.Error(), "connection refused") || c.Snapshot != nil {
+		t.Fatalf("cycle %+v, want the fetch error", c)
+	}
+	if len(c.Recommendations) != 1 || len(sink.cycles) != 2 {
+		t.Errorf("a failed cycle still recommends from older data and is published")
+	}
+
+	src.err = nil
+	now = now.Add(time.Minute)
+	l.RunCycle(context.Background())
+	if got := src.windows[2]; got.Range != 2*time.Minute {
+		t.Errorf("after a failure the loop fetched %s, want the 2m since the last success", got.Range)
+	}
+	if len(eval.observed) != 2 {
+		t.Errorf("observed %d snapshots, want 2", len(eval.observed))
+	}
+}
+
+func TestLoopSplitsLongWindows(t *testing.T) {
+	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	src := &fakeSource{}
+	l, eval, _ := newTestLoop(t, src, &now, LoopOptions{Interval: time.Minute, Lookback: 14 * 24 * time.Hour})
+	c := l.RunCycle(context.Background())
+	if c.Err != nil {
+		t.Fatal(c.Err)
+	}
+	if len(src.windows) != 2 {
+		t.Fatalf("%d fetches for 14 days at 1m, want 2", len(src.windows))
+	}
+	for _, w := range src.windows {
+		if err := w.Validate(); err != nil {
+			t.Errorf("window %+v: %v", w, err)
+		}
+	}
+	samples := eval.observed[0].Series[CPU][0].Samples
+	if want := 14*24*60 + 1; len(samples) != want {
+		t.Errorf("%d samples, want %d, each once", len(samples), want)
+	}
+	for i := 1; i < len(samples); i++ {
+		if !samples[i].At.After(samples[i-1].At) {
+			t.Fatalf("sample %d at %s is not after %s", i, samples[i].At, samples[i-1].At)
+		}
+	}
+}
+
+func TestLoopAliveAndRun(t *testing.T) {
+	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	l, _, _ := newTestLoop(t, &fakeSource{}, &now, LoopOptions{Interval: time.Minute})
+	if l.Alive(now) {
+		t.Error("alive before any cycle")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := l.Run(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Run = %v, want canceled", err)
+	}
+	if !l.Alive(now.Add(time.Minute)) || l.Alive(now.Add(2*time.Minute)) || l.Last() == nil {
+		t.Error("alive means a cycle started within 1.5 intervals")
+	}
+}
+
+func TestNewLoopRefusesBadOptions(t *testing.T) {
+	_, err := NewLoop(&fakeSource{}, &fakeEvaluator{}, LoopOptions{Interval: -time.Second, Step: 2 * time.Hour, Lookback: time.Hour})
+	if err == nil || !strings.Contains(err.Error(), "interval -1s is negative") || !strings.Contains(err.Error(), "step 2h0m0s is longer than the lookback") {
+		t.Errorf("err = %v", err)
+	}
+}
