@@ -3,6 +3,8 @@ package recommender
 import (
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 )
 
 // FormatBytes renders a byte count for people in the binary units of
@@ -18,4 +20,44 @@ func FormatBytes(v float64) string {
 		return fmt.Sprintf("%.0fB", v)
 	}
 	return fmt.Sprintf("%.1f%s", v, units[i])
+}
+
+// ParseGOMEMLIMIT reads GOMEMLIMIT as the Go runtime does: a byte count
+// with an optional B, KiB, MiB, GiB or TiB suffix, or "off" (returned as 0,
+// no limit).
+func ParseGOMEMLIMIT(s string) (float64, error) {
+	if s == "off" {
+		return 0, nil
+	}
+	units := []struct {
+		suffix string
+		factor float64
+	}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}}
+	factor, number := 1.0, s
+	for _, u := range units {
+		if n, ok := strings.CutSuffix(s, u.suffix); ok {
+			factor, number = u.factor, n
+			break
+		}
+	}
+	v, err := strconv.ParseUint(number, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("GOMEMLIMIT %q: want a byte count with an optional B, KiB, MiB, GiB or TiB suffix, or off", s)
+	}
+	return float64(v) * factor, nil
+}
+
+// FormatGOMEMLIMIT writes a byte count the way the Go runtime reads it, in
+// the largest binary unit that divides it.
+func FormatGOMEMLIMIT(bytes float64) string {
+	v := uint64(bytes)
+	for _, u := range []struct {
+		suffix string
+		factor uint64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if v >= u.factor && v%u.factor == 0 {
+			return strconv.FormatUint(v/u.factor, 10) + u.suffix
+		}
+	}
+	return strconv.FormatUint(v, 10)
 }
