@@ -1,5 +1,5 @@
-// Package actuator will hold what turns recommendations into effects: VPA
-// status, HPA targets, the external metrics API and reports, one
-// subpackage each. It is empty until the first actuator lands; see
-// DESIGN.md, section Actuation.
+// Package actuator holds what turns recommendations into effects, one
+// subpackage each: report (the dry-run report in every format, and the live
+// dashboard); VPA status, HPA targets and the external metrics API follow.
+// See DESIGN.md, section Actuation.
 package actuator

@@ -30,15 +30,6 @@ func fixed(p Policy) Resolver {
 	return func(recommender.WorkloadRef) (Policy, error) { return p, nil }
 }
 
-func after(m int, v float64) func(int) float64 {
-	return func(minute int) float64 {
-		if minute >= m {
-			return v
-		}
-		return 50
-	}
-}
-
 // TestPodOrderDoesNotMatter: the rules see the largest value over the pods
 // at each instant, so which pod is busy, and how the pods are named, changes nothing.
 func TestPodOrderDoesNotMatter(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -212,13 +211,4 @@ func formatSignal(sig recommender.Signal, v float64, ok bool) string {
 		return fmt.Sprintf("%.0f%%", v*100)
 	}
 	return fmt.Sprintf("%.0f", v)
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	info, err := f.Stat()
-	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
