@@ -24,7 +24,10 @@ type Set struct {
 }
 
 // Policy is every setting of pacer's rules. Each field a file leaves out
-// keeps its value from Default().
+// keeps its value from Default(). Parse and Validate hold every setting to
+// the bounds its comment states; every number must be finite. A percentile
+// is in (0, 100]; a margin, step limit or raise is a percentage in
+// [0, 1000]; a limit ratio is in [1, 100].
 type Policy struct {
 	Name       string     `yaml:"name"`
 	Selector   Selector   `yaml:"selector,omitempty"`
@@ -46,61 +49,77 @@ type Selector struct {
 // History says how much data the rules need and how fast old data fades.
 type History struct {
 	// Minimum is the history a signal needs before its rules are trusted;
-	// with less, the outcome is insufficient data.
+	// with less, the outcome is insufficient data. 0 to 90d.
 	Minimum Duration `yaml:"minimum"`
 	// HalfLife is the decay of the percentile histograms: a sample this old
-	// weighs half as much as a new one.
+	// weighs half as much as a new one. 1m to 90d.
 	HalfLife Duration `yaml:"halfLife"`
 	// StaleAfter: a signal whose newest sample is older than this is stale,
-	// and a recommendation resting on it is not ready.
+	// and a recommendation resting on it is not ready. 1s to 24h.
 	StaleAfter Duration `yaml:"staleAfter"`
 }
 
 // CPU sizes the CPU request and limit and GOMAXPROCS.
 type CPU struct {
-	Percentile    float64  `yaml:"percentile"`
-	MarginPercent float64  `yaml:"marginPercent"`
-	Min           Quantity `yaml:"min"`
-	Max           Quantity `yaml:"max"`
+	// Percentile of CPU usage the request starts from, in (0, 100].
+	Percentile float64 `yaml:"percentile"`
+	// MarginPercent is added to the request, in [0, 1000].
+	MarginPercent float64 `yaml:"marginPercent"`
+	// Min and Max bound the request, in cores: 0 <= Min <= Max, Max > 0.
+	Min Quantity `yaml:"min"`
+	Max Quantity `yaml:"max"`
 	// Limit is "none" (no CPU limit; GOMAXPROCS from peak usage) or "ratio"
 	// (limit = request × LimitRatio; GOMAXPROCS = the limit, rounded up).
-	Limit      string  `yaml:"limit"`
+	Limit string `yaml:"limit"`
+	// LimitRatio is in [1, 100], checked even when Limit is "none".
 	LimitRatio float64 `yaml:"limitRatio"`
-	// MaxChangePercent bounds one step's change of the request (0: unbounded).
+	// MaxChangePercent bounds one step's change of the request, in
+	// [0, 1000] (0: unbounded).
 	MaxChangePercent float64 `yaml:"maxChangePercent"`
 }
 
 // Memory sizes the memory request and limit and GOMEMLIMIT from the Go memory model.
 type Memory struct {
-	// HeapPercentile of the live heap the model starts from.
-	HeapPercentile float64  `yaml:"heapPercentile"`
-	MarginPercent  float64  `yaml:"marginPercent"`
-	Min            Quantity `yaml:"min"`
-	Max            Quantity `yaml:"max"`
-	// LimitRatio: limit = request × LimitRatio (≥ 1).
+	// HeapPercentile of the live heap the model starts from, in (0, 100].
+	HeapPercentile float64 `yaml:"heapPercentile"`
+	// MarginPercent is added to the request, in [0, 1000].
+	MarginPercent float64 `yaml:"marginPercent"`
+	// Min and Max bound the request, in bytes: 0 <= Min <= Max, Max > 0.
+	Min Quantity `yaml:"min"`
+	Max Quantity `yaml:"max"`
+	// LimitRatio: limit = request × LimitRatio, in [1, 100].
 	LimitRatio float64 `yaml:"limitRatio"`
-	// GOMEMLIMITPercent of the limit is recommended as GOMEMLIMIT (0: none).
+	// GOMEMLIMITPercent of the limit is recommended as GOMEMLIMIT, in
+	// [0, 100] (0: none).
 	GOMEMLIMITPercent float64 `yaml:"gomemlimitPercent"`
-	MaxChangePercent  float64 `yaml:"maxChangePercent"`
+	// MaxChangePercent bounds one step's change of the request, in
+	// [0, 1000] (0: unbounded).
+	MaxChangePercent float64 `yaml:"maxChangePercent"`
 }
 
 // Horizontal sizes replicas from request rate per pod, with a CPU guard.
 type Horizontal struct {
 	Enabled bool `yaml:"enabled"`
-	// TargetRequestRatePerPod is the per-pod request rate to scale to.
+	// TargetRequestRatePerPod is the per-pod request rate to scale to (> 0).
 	TargetRequestRatePerPod float64 `yaml:"targetRequestRatePerPod"`
-	// RateWindow is the range the request rate is averaged over.
+	// RateWindow is the range the request rate is averaged over, 1s to 24h.
 	RateWindow Duration `yaml:"rateWindow"`
 	// ScaleUpCPUPercent: above this CPU utilization of the request, scale up
-	// whatever the request rate says.
+	// whatever the request rate says. In (0, 100].
 	ScaleUpCPUPercent float64 `yaml:"scaleUpCPUPercent"`
-	// ScaleDownBelowRequestRatePerPod: scale down only below this per-pod rate.
-	ScaleDownBelowRequestRatePerPod float64  `yaml:"scaleDownBelowRequestRatePerPod"`
-	ScaleDownStabilization          Duration `yaml:"scaleDownStabilization"`
-	ScaleDownMaxPercent             float64  `yaml:"scaleDownMaxPercent"`
-	ScaleDownPeriod                 Duration `yaml:"scaleDownPeriod"`
-	MinReplicas                     int32    `yaml:"minReplicas"`
-	MaxReplicas                     int32    `yaml:"maxReplicas"`
+	// ScaleDownBelowRequestRatePerPod: scale down only below this per-pod
+	// rate, in [0, TargetRequestRatePerPod].
+	ScaleDownBelowRequestRatePerPod float64 `yaml:"scaleDownBelowRequestRatePerPod"`
+	// ScaleDownStabilization is the HPA scale-down window, 0 to 1h.
+	ScaleDownStabilization Duration `yaml:"scaleDownStabilization"`
+	// ScaleDownMaxPercent of the replicas may go per ScaleDownPeriod: a
+	// whole number in [1, 100], as the HPA's percent policy takes.
+	ScaleDownMaxPercent float64 `yaml:"scaleDownMaxPercent"`
+	// ScaleDownPeriod is 1s to 30m.
+	ScaleDownPeriod Duration `yaml:"scaleDownPeriod"`
+	// MinReplicas >= 1, MaxReplicas >= MinReplicas.
+	MinReplicas int32 `yaml:"minReplicas"`
+	MaxReplicas int32 `yaml:"maxReplicas"`
 }
 
 // Rules are the Go-aware rules that raise memory or flag risks.
@@ -111,28 +130,30 @@ type Rules struct {
 	OOMRisk            OOMRisk            `yaml:"oomRisk"`
 }
 
-// GoroutinePressure: goroutines above Above for For → memory request +RaiseMemoryPercent.
+// GoroutinePressure: goroutines above Above (> 0) for For (0 to 7d) →
+// memory request +RaiseMemoryPercent (in [0, 1000]).
 type GoroutinePressure struct {
 	Above              float64  `yaml:"above"`
 	For                Duration `yaml:"for"`
 	RaiseMemoryPercent float64  `yaml:"raiseMemoryPercent"`
 }
 
-// AllocationPressure: the Percentile of the allocation rate above
-// AbovePerSecond (bytes per second) → memory request +RaiseMemoryPercent.
+// AllocationPressure: the Percentile (in (0, 100]) of the allocation rate
+// above AbovePerSecond (bytes per second, > 0) → memory request
+// +RaiseMemoryPercent (in [0, 1000]).
 type AllocationPressure struct {
 	Percentile         float64  `yaml:"percentile"`
 	AbovePerSecond     Quantity `yaml:"abovePerSecond"`
 	RaiseMemoryPercent float64  `yaml:"raiseMemoryPercent"`
 }
 
-// GCPressure: more than CyclesPerMinuteAbove GC cycles a minute → flag.
+// GCPressure: more than CyclesPerMinuteAbove (> 0) GC cycles a minute → flag.
 type GCPressure struct {
 	CyclesPerMinuteAbove float64 `yaml:"cyclesPerMinuteAbove"`
 }
 
-// OOMRisk: heap above HeapAboveLimitPercent of the memory limit → flag and
-// memory request +RaiseMemoryPercent.
+// OOMRisk: heap above HeapAboveLimitPercent (in (0, 100]) of the memory
+// limit → flag and memory request +RaiseMemoryPercent (in [0, 1000]).
 type OOMRisk struct {
 	HeapAboveLimitPercent float64 `yaml:"heapAboveLimitPercent"`
 	RaiseMemoryPercent    float64 `yaml:"raiseMemoryPercent"`
@@ -213,8 +234,9 @@ func (q *Quantity) UnmarshalYAML(n *yaml.Node) error {
 // MarshalYAML writes the quantity in its canonical form.
 func (q Quantity) MarshalYAML() (any, error) { return q.String(), nil }
 
-// valueError reports a bad value the way yaml reports type errors, so the
-// decoder goes on and every bad value of a file is reported at once.
+// valueError reports a bad value the way yaml reports type errors ("line N:
+// message"), so the loader reports it like any other at its field and goes
+// on: every bad value of a file is reported at once.
 func valueError(n *yaml.Node, msg string) error {
 	return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %s", n.Line, msg)}}
 }

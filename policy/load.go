@@ -2,13 +2,13 @@ package policy
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"reflect"
 	"slices"
 	"strconv"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -36,9 +36,13 @@ func (e *FieldError) Error() string {
 // maxPolicyBytes bounds a policy file; a larger one is surely not a policy.
 const maxPolicyBytes = 1 << 20
 
+// maxProblems bounds the problems one error lists; the rest are counted.
+const maxProblems = 50
+
 // Parse reads a policy file. Unknown fields are refused, every setting left
 // out keeps its default, and every problem is reported with its line and
-// field; a file with any problem yields no Set.
+// field; a file with any problem yields no Set. Aliases and merge keys (<<)
+// are followed as yaml.v3 follows them, and checked as if written out.
 func Parse(data []byte, source string) (*Set, error) {
 	if len(data) > maxPolicyBytes {
 		return nil, &FieldError{Source: source, Msg: fmt.Sprintf("file is larger than %d bytes", maxPolicyBytes)}
@@ -49,7 +53,8 @@ func Parse(data []byte, source string) (*Set, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, &FieldError{Source: source, Msg: "file is empty"}
 		}
-		return nil, yamlError(source, err)
+		line, msg := splitLine(err.Error())
+		return nil, &FieldError{Source: source, Line: line, Msg: msg}
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
@@ -62,183 +67,89 @@ func Parse(data []byte, source string) (*Set, error) {
 	if doc.Kind != yaml.MappingNode {
 		return nil, &FieldError{Source: source, Line: doc.Line, Msg: "want a mapping with apiVersion, kind and policies"}
 	}
+	d := newDecoder()
 	set := &Set{}
-	var errs []error
-	policiesNode := (*yaml.Node)(nil)
-	for i := 0; i+1 < len(doc.Content); i += 2 {
-		key, val := doc.Content[i], doc.Content[i+1]
-		switch key.Value {
+	policies := d.header(doc, set)
+	d.policies(policies, doc.Line, set)
+	if len(d.errs) == 0 {
+		return set, nil
+	}
+	// In file order, after those of the whole file (line 0).
+	slices.SortStableFunc(d.errs, func(a, b *FieldError) int { return cmp.Compare(a.Line, b.Line) })
+	if n := len(d.errs); n > maxProblems {
+		d.errs = append(d.errs[:maxProblems], &FieldError{Msg: fmt.Sprintf("%d more problems not shown", n-maxProblems)})
+	}
+	errs := make([]error, len(d.errs))
+	for i, fe := range d.errs {
+		fe.Source = source
+		errs[i] = fe
+	}
+	return nil, errors.Join(errs...)
+}
+
+// header decodes apiVersion and kind, checks them, and returns the node
+// of the policies list (nil when the file has none).
+func (d *decoder) header(doc *yaml.Node, set *Set) *yaml.Node {
+	var policies *yaml.Node
+	for _, kv := range d.pairs(doc, "") {
+		d.lines[kv.key.Value] = kv.key.Line
+		switch kv.key.Value {
 		case "apiVersion":
-			set.APIVersion = val.Value
+			d.decode(kv.value, reflect.ValueOf(&set.APIVersion).Elem(), "apiVersion")
 		case "kind":
-			set.Kind = val.Value
+			d.decode(kv.value, reflect.ValueOf(&set.Kind).Elem(), "kind")
 		case "policies":
-			policiesNode = val
+			policies = kv.value
 		default:
-			errs = append(errs, &FieldError{source, key.Line, key.Value, "unknown field (want apiVersion, kind, policies)"})
+			d.fail(kv.key.Line, kv.key.Value, "unknown field (want apiVersion, kind, policies)")
 		}
 	}
 	if set.APIVersion != APIVersion {
-		errs = append(errs, &FieldError{source, lineOf(doc, "apiVersion"), "apiVersion", fmt.Sprintf("%q is not %q", set.APIVersion, APIVersion)})
+		d.fail(d.lineOf("apiVersion", doc.Line), "apiVersion", "%q is not %q", set.APIVersion, APIVersion)
 	}
 	if set.Kind != Kind {
-		errs = append(errs, &FieldError{source, lineOf(doc, "kind"), "kind", fmt.Sprintf("%q is not %q", set.Kind, Kind)})
+		d.fail(d.lineOf("kind", doc.Line), "kind", "%q is not %q", set.Kind, Kind)
 	}
+	return policies
+}
+
+// policies decodes and validates each policy of the list n onto the
+// defaults, and checks that their names differ.
+func (d *decoder) policies(n *yaml.Node, docLine int, set *Set) {
+	if n == nil {
+		d.fail(docLine, "policies", "missing: a file needs at least one policy")
+		return
+	}
+	list := resolve(n)
 	switch {
-	case policiesNode == nil:
-		errs = append(errs, &FieldError{source, doc.Line, "policies", "missing: a file needs at least one policy"})
-	case policiesNode.Kind != yaml.SequenceNode:
-		errs = append(errs, &FieldError{source, policiesNode.Line, "policies", "want a list of policies"})
-	default:
-		for i, pn := range policiesNode.Content {
-			field := fmt.Sprintf("policies[%d]", i)
-			p := Default()
-			p.Name = ""
-			for _, fe := range decodeStrict(pn, &p) {
-				fe.Source, fe.Field = source, field+"."+fe.Field
-				errs = append(errs, fe)
-			}
-			for _, fe := range p.validate() {
-				fe.Source = source
-				fe.Line = lineOfPath(pn, fe.Field)
-				fe.Field = field + "." + fe.Field
-				errs = append(errs, fe)
-			}
-			set.Policies = append(set.Policies, p)
-		}
+	case isNull(list) || list.Kind == yaml.SequenceNode && len(list.Content) == 0:
+		d.fail(n.Line, "policies", "no policies: a file needs at least one")
+		return
+	case list.Kind != yaml.SequenceNode:
+		d.fail(n.Line, "policies", "want a list of policies")
+		return
 	}
 	names := map[string]int{}
-	for i, p := range set.Policies {
+	for i, pn := range list.Content {
+		if !d.spend(1) {
+			return
+		}
+		field := fmt.Sprintf("policies[%d]", i)
+		d.lines[field] = pn.Line
+		p := Default()
+		p.Name = ""
+		d.decode(pn, reflect.ValueOf(&p).Elem(), field)
+		if r := resolve(pn); r.Kind != yaml.MappingNode && !isNull(r) {
+			continue // not a policy at all: its defaults are no news
+		}
+		for _, pr := range p.validate() {
+			path := field + "." + pr.field
+			d.fail(d.lineOf(path, pn.Line), path, "%s", pr.msg)
+		}
 		if prev, dup := names[p.Name]; dup && p.Name != "" {
-			errs = append(errs, &FieldError{source, lineOfPath(policiesNode.Content[i], "name"), fmt.Sprintf("policies[%d].name", i),
-				fmt.Sprintf("%q is already the name of policies[%d]", p.Name, prev)})
+			d.fail(d.lineOf(field+".name", pn.Line), field+".name", "%q is already the name of policies[%d]", p.Name, prev)
 		}
 		names[p.Name] = i
+		set.Policies = append(set.Policies, p)
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	return set, nil
-}
-
-// decodeStrict decodes a node onto v, which keeps what the node leaves
-// out. Unknown fields and bad values are all reported, each with its line
-// and the path of its field.
-func decodeStrict(n *yaml.Node, v any) []*FieldError {
-	errs := unknownFields(n, reflect.TypeOf(v).Elem(), "")
-	if err := n.Decode(v); err != nil {
-		var te *yaml.TypeError
-		if !errors.As(err, &te) {
-			return append(errs, &FieldError{Line: n.Line, Msg: err.Error()})
-		}
-		for _, msg := range te.Errors {
-			line, rest := 0, msg
-			if after, ok := strings.CutPrefix(msg, "line "); ok {
-				if num, text, ok := strings.Cut(after, ": "); ok {
-					if l, err := strconv.Atoi(num); err == nil {
-						line, rest = l, text
-					}
-				}
-			}
-			errs = append(errs, &FieldError{Line: line, Field: pathAtLine(n, line, ""), Msg: rest})
-		}
-	}
-	return errs
-}
-
-// unknownFields reports every mapping key that names no field of t, by the
-// yaml tags of t's fields, with its line.
-func unknownFields(n *yaml.Node, t reflect.Type, path string) []*FieldError {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if n.Kind != yaml.MappingNode || t.Kind() != reflect.Struct || t == reflect.TypeOf(Quantity{}) {
-		return nil
-	}
-	fields := map[string]reflect.Type{}
-	var names []string
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if name != "" && name != "-" {
-			fields[name] = f.Type
-			names = append(names, name)
-		}
-	}
-	var errs []*FieldError
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		key := n.Content[i].Value
-		ft, ok := fields[key]
-		if !ok {
-			errs = append(errs, &FieldError{Line: n.Content[i].Line, Field: join(path, key),
-				Msg: fmt.Sprintf("unknown field (known: %s)", strings.Join(names, ", "))})
-			continue
-		}
-		errs = append(errs, unknownFields(n.Content[i+1], ft, join(path, key))...)
-	}
-	return errs
-}
-
-// pathAtLine returns the path of the deepest key on the given line.
-func pathAtLine(n *yaml.Node, line int, path string) string {
-	if n.Kind != yaml.MappingNode {
-		return path
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if k.Line == line && (v.Kind != yaml.MappingNode || len(v.Content) == 0 || v.Content[0].Line != line) {
-			return join(path, k.Value)
-		}
-		if p := pathAtLine(v, line, join(path, k.Value)); p != join(path, k.Value) || k.Line == line {
-			return p
-		}
-	}
-	return path
-}
-
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
-func yamlError(source string, err error) error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	if after, ok := strings.CutPrefix(msg, "line "); ok {
-		if num, text, ok := strings.Cut(after, ": "); ok {
-			if l, convErr := strconv.Atoi(num); convErr == nil {
-				return &FieldError{Source: source, Line: l, Msg: text}
-			}
-		}
-	}
-	return &FieldError{Source: source, Msg: msg}
-}
-
-// lineOf returns the line of a key in a mapping node, or the node's own line.
-func lineOf(m *yaml.Node, key string) int {
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i].Line
-		}
-	}
-	return m.Line
-}
-
-// lineOfPath follows a dotted path of keys (cpu.percentile) as far as the
-// file spells it and returns the line found: a setting the file leaves out
-// is reported at its nearest written parent.
-func lineOfPath(n *yaml.Node, path string) int {
-	line := n.Line
-	for _, key := range strings.Split(path, ".") {
-		if n.Kind != yaml.MappingNode {
-			break
-		}
-		i := slices.IndexFunc(n.Content, func(c *yaml.Node) bool { return c.Value == key })
-		if i < 0 || i%2 == 1 || i+1 >= len(n.Content) {
-			break
-		}
-		line, n = n.Content[i].Line, n.Content[i+1]
-	}
-	return line
 }
