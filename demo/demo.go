@@ -131,6 +131,9 @@ func (p *Process) Stop() error {
 	if errors.As(err, &exit) && exit.Sys().(syscall.WaitStatus).Signaled() {
 		return nil // ended by our signal
 	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return nil // ended by the signal its context's end sent
+	}
 	return err
 }
 

@@ -3,6 +3,7 @@ package report_test
 import (
 	"bytes"
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -192,6 +193,9 @@ func addUsage(s *recommender.Snapshot, namespace string, pods []string, containe
 			series[recommender.Memory] = append(series[recommender.Memory], recommender.Sample{At: at, Value: l.ws * (0.9 + 0.2*tri)})
 			if !l.noHeap {
 				series[recommender.LiveHeap] = append(series[recommender.LiveHeap], recommender.Sample{At: at, Value: l.heap * (0.8 + 0.4*tri)})
+				series[recommender.Goroutines] = append(series[recommender.Goroutines], recommender.Sample{At: at, Value: math.Round(200 + 100*tri)})
+				series[recommender.AllocRate] = append(series[recommender.AllocRate], recommender.Sample{At: at, Value: l.heap / 10 * (1 + tri)})
+				series[recommender.RequestRate] = append(series[recommender.RequestRate], recommender.Sample{At: at, Value: 1000 * l.cpu * (1 + tri)})
 			}
 			series[recommender.CPUThrottled] = append(series[recommender.CPUThrottled], recommender.Sample{At: at, Value: l.throttled * 2 * tri})
 		}

@@ -18,14 +18,25 @@ var htmlSource string
 var htmlTemplate = template.Must(template.New("report").Parse(htmlSource))
 
 type htmlPage struct {
-	Title, Header, Generated string
-	DeltaLine                string
-	Cards                    []htmlCard
-	Flags                    []string
-	Columns                  []string
-	Rows                     []htmlRow
-	Workloads                []htmlWorkload
+	Title, Heading, Header, Generated string
+	// Live is set when the page is the live dashboard, not a report file.
+	Live      *htmlLive
+	DeltaLine string
+	Cards     []htmlCard
+	Flags     []string
+	Columns   []string
+	Rows      []htmlRow
+	Workloads []htmlWorkload
 }
+
+// htmlLive is what the dashboard adds to the report page.
+type htmlLive struct {
+	Notice         string
+	RefreshSeconds int
+	Links          []htmlLink
+}
+
+type htmlLink struct{ Href, Text string }
 
 type htmlCard struct {
 	Label, Value, Detail string
@@ -73,6 +84,7 @@ var directionClass = map[direction]string{unchanged: "same", down: "down", up: "
 func htmlView(r *Report) htmlPage {
 	p := htmlPage{
 		Title:     "pacer report",
+		Heading:   "pacer report",
 		Header:    sourceLine(r),
 		Generated: r.GeneratedAt.Format(timeLayout),
 		DeltaLine: deltaLine(r),
@@ -236,7 +248,7 @@ func containerCharts(c Container, start, end time.Time) []chart {
 	memReq := func(r *Resources) float64 { return r.MemoryRequestBytes }
 	memLim := func(r *Resources) float64 { return r.MemoryLimitBytes }
 	gomemlimit := func(r *Resources) float64 { return r.GOMEMLIMITBytes }
-	return []chart{
+	charts := []chart{
 		newChart("CPU", "cores", start, end,
 			[]signalLine{{"cpu", "CPU usage", u.CPUCores}},
 			[]settingLine{
@@ -255,4 +267,20 @@ func containerCharts(c Container, start, end time.Time) []chart {
 				{"rec-gomemlimit", "recommended GOMEMLIMIT", setting(rec, gomemlimit), formatGOMEMLIMIT},
 			}, formatMemory, binaryStep),
 	}
+	// The Go runtime's view, when the container exposes it.
+	for _, g := range []struct {
+		title, axis, class, label string
+		usage                     *SignalUsage
+		format                    func(float64) string
+		step                      func(float64) float64
+	}{
+		{"Goroutines", "goroutines", "goroutines", "goroutines", u.Goroutines, formatCount, decimalStep},
+		{"Allocation rate", "bytes/s", "alloc", "allocated per second", u.AllocBytesPerSec, formatMemory, binaryStep},
+		{"Request rate", "requests/s", "rate", "requests per second", u.RequestsPerSec, formatCount, decimalStep},
+	} {
+		if g.usage != nil {
+			charts = append(charts, newChart(g.title, g.axis, start, end, []signalLine{{g.class, g.label, g.usage}}, nil, g.format, g.step))
+		}
+	}
+	return charts
 }

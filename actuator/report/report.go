@@ -188,6 +188,13 @@ type Usage struct {
 	WorkingSetBytes   *SignalUsage `json:"workingSetBytes"`
 	LiveHeapBytes     *SignalUsage `json:"liveHeapBytes"`
 	CPUThrottledRatio *SignalUsage `json:"cpuThrottledRatio"`
+	// The Go runtime's signals and the request rate, per pod: goroutines,
+	// bytes allocated per second, requests served per second and GC cycles
+	// per second.
+	Goroutines       *SignalUsage `json:"goroutines"`
+	AllocBytesPerSec *SignalUsage `json:"allocBytesPerSecond"`
+	RequestsPerSec   *SignalUsage `json:"requestsPerSecond"`
+	GCCyclesPerSec   *SignalUsage `json:"gcCyclesPerSecond"`
 }
 
 // SignalUsage summarizes one signal of one container over the window.

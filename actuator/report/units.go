@@ -115,3 +115,16 @@ func trimZeros(s string) string {
 	}
 	return strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
 }
+
+// formatCount renders a count or a rate for people: "12", "1.5", "3.2k".
+func formatCount(v float64) string {
+	switch a := math.Abs(v); {
+	case a >= 1e6:
+		return trimZeros(fmt.Sprintf("%.1f", v/1e6)) + "M"
+	case a >= 1e4:
+		return trimZeros(fmt.Sprintf("%.1f", v/1e3)) + "k"
+	case a >= 10 || a == 0:
+		return strconv.FormatFloat(math.Round(v), 'f', -1, 64)
+	}
+	return trimZeros(fmt.Sprintf("%.2f", v))
+}

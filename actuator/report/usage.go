@@ -9,7 +9,10 @@ import (
 )
 
 // usageSignals are the signals the report summarizes per container.
-var usageSignals = []recommender.Signal{recommender.CPU, recommender.Memory, recommender.LiveHeap, recommender.CPUThrottled}
+var usageSignals = []recommender.Signal{
+	recommender.CPU, recommender.Memory, recommender.LiveHeap, recommender.CPUThrottled,
+	recommender.Goroutines, recommender.AllocRate, recommender.RequestRate, recommender.GCRate,
+}
 
 // workloadUsage is the usage data of one workload: per container, per
 // signal, the series of all its pods.
@@ -63,10 +66,16 @@ func (u *workloadUsage) summarize(container string, window recommender.Window) *
 		WorkingSetBytes:   summarizeSignal(bySignal[recommender.Memory], start, end).rounded(math.Round),
 		LiveHeapBytes:     summarizeSignal(bySignal[recommender.LiveHeap], start, end).rounded(math.Round),
 		CPUThrottledRatio: summarizeSignal(bySignal[recommender.CPUThrottled], start, end).rounded(millionths),
+		Goroutines:        summarizeSignal(bySignal[recommender.Goroutines], start, end).rounded(math.Round),
+		AllocBytesPerSec:  summarizeSignal(bySignal[recommender.AllocRate], start, end).rounded(math.Round),
+		RequestsPerSec:    summarizeSignal(bySignal[recommender.RequestRate], start, end).rounded(thousandths),
+		GCCyclesPerSec:    summarizeSignal(bySignal[recommender.GCRate], start, end).rounded(thousandths),
 	}
 }
 
 func millionths(v float64) float64 { return math.Round(v*1e6) / 1e6 }
+
+func thousandths(v float64) float64 { return math.Round(v*1e3) / 1e3 }
 
 // rounded rounds every statistic, so that the output carries no float
 // noise: whole bytes, millionths of cores.

@@ -354,6 +354,7 @@ func usageText(u *Usage) string {
 	add("CPU", u.CPUCores, formatCPU)
 	add("working set", u.WorkingSetBytes, formatMemory)
 	add("live heap", u.LiveHeapBytes, formatMemory)
+	add("goroutines", u.Goroutines, formatCount)
 	if t := u.CPUThrottledRatio; t != nil {
 		parts = append(parts, fmt.Sprintf("throttled %.1f%% of periods on average", 100*t.Mean))
 	}

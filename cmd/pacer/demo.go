@@ -1,23 +1,34 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"net/url"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 
+	"github.com/pacerdev/pacer/actuator/report"
 	"github.com/pacerdev/pacer/demo"
+	"github.com/pacerdev/pacer/policy"
+	"github.com/pacerdev/pacer/recommender"
+	"github.com/pacerdev/pacer/sources/scrape"
 )
 
 type demoOptions struct {
 	appBinary      string
 	duration       time.Duration
 	scrapeInterval time.Duration
+	interval       time.Duration
+	listen         string
 	output         string
 }
 
@@ -25,10 +36,14 @@ func newDemoCommand(g *globalOptions) *cobra.Command {
 	o := &demoOptions{}
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Run demo Go workloads locally and show their live signals",
-		Long: `demo starts several demo Go services with different load profiles (steady,
-diurnal, spiky, allocation-heavy, goroutine-leaking) on loopback, scrapes them
-with pacer's built-in scraper and shows their signals as pacer top does.
+		Short: "Run demo Go workloads locally, recommend for them live, and serve the dashboard",
+		Long: `demo is pacer's main job on its embedded default: it starts several demo Go
+services with different load profiles (steady, diurnal, spiky,
+allocation-heavy, goroutine-leaking) on loopback, scrapes them with pacer's
+built-in scraper, evaluates the default policy continuously - with its windows
+scaled down from days to minutes, so the first recommendations appear within a
+minute - and serves a live dashboard: the workloads, their signals as charts,
+each recommendation with its reasons, and the HTML report.
 No cluster and no Prometheus are needed. Ctrl-C stops everything.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -42,36 +57,156 @@ No cluster and no Prometheus are needed. Ctrl-C stops everything.`,
 	fs := cmd.Flags()
 	fs.StringVar(&o.appBinary, "app-binary", "", "demo workload executable (default: "+demo.AppBinary+" next to pacer, else on PATH)")
 	fs.DurationVar(&o.duration, "duration", 0, "stop after this long (0: until interrupted)")
-	fs.DurationVar(&o.scrapeInterval, "scrape-interval", 2*time.Second, "interval of the built-in scraper and of the refresh")
-	fs.StringVarP(&o.output, "output", "o", "table", "output format: table or json")
+	fs.DurationVar(&o.scrapeInterval, "scrape-interval", 2*time.Second, "interval of the built-in scraper")
+	fs.DurationVar(&o.interval, "interval", 5*time.Second, "how often the policy is evaluated and the screen refreshed")
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "dashboard address; when taken, a free port on the same host")
+	fs.StringVarP(&o.output, "output", "o", "table", "what the terminal shows each cycle: table, or json (one line per cycle)")
 	return cmd
 }
 
-func (o *demoOptions) run(ctx context.Context, stdout, stderr io.Writer, log *slog.Logger) error {
+// Validate reports every bad flag at once.
+func (o *demoOptions) Validate() error {
+	var errs []error
 	if o.duration < 0 {
-		return fmt.Errorf("--duration %s is negative", o.duration)
+		errs = append(errs, fmt.Errorf("--duration %s is negative", o.duration))
+	}
+	if o.scrapeInterval < 100*time.Millisecond || o.interval < o.scrapeInterval {
+		errs = append(errs, fmt.Errorf("--scrape-interval %s and --interval %s: want at least 100ms, and an interval no shorter than the scrape interval", o.scrapeInterval, o.interval))
+	}
+	if o.output != "table" && o.output != "json" {
+		errs = append(errs, fmt.Errorf("--output %q: want table or json", o.output))
+	}
+	if _, _, err := net.SplitHostPort(o.listen); err != nil {
+		errs = append(errs, fmt.Errorf("--listen %q: %w", o.listen, err))
+	}
+	return errors.Join(errs...)
+}
+
+// demoRateRange is the range rates are computed over in the demo: short,
+// so the first rates are there within seconds.
+const demoRateRange = 30 * time.Second
+
+func (o *demoOptions) run(ctx context.Context, stdout, stderr io.Writer, log *slog.Logger) error {
+	if err := o.Validate(); err != nil {
+		return err
 	}
 	binary, err := demoBinary(o.appBinary)
 	if err != nil {
 		return err
 	}
-	top := &topOptions{
-		output: o.output, watch: true, interval: o.scrapeInterval, duration: o.duration,
-		sources: sourceOptions{scrapeInterval: o.scrapeInterval, rateRange: 30 * time.Second},
+	set, err := policy.Parse(demo.Policy, demo.PolicyName)
+	if err != nil {
+		return err
+	}
+	if o.duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.duration)
+		defer cancel()
 	}
 	procs, targets, stop, err := startDemoWorkloads(ctx, binary, log)
 	defer stop()
 	if err != nil {
 		return err
 	}
-	top.sources.scrapeTargets = targets
-	fmt.Fprintf(stderr, "pacer demo: %d Go workloads running; scraping every %s, rates over %s. Ctrl-C stops.\n",
-		len(procs), o.scrapeInterval, top.sources.rateRange)
-	err = top.run(ctx, stdout, stderr, log)
-	if errors.Is(err, context.Canceled) {
-		return nil
+	so := &sourceOptions{scrapeTargets: targets, scrapeInterval: o.scrapeInterval, rateRange: demoRateRange}
+	scrapeOpts, err := so.scrapeOptions(log)
+	if err != nil {
+		return err
 	}
-	return err
+	scrapeOpts.Retention = 30 * time.Minute
+	scraper, err := scrape.New(scrapeOpts)
+	if err != nil {
+		return err
+	}
+	where := fmt.Sprintf("%d demo workloads, built-in scraper every %s", len(procs), o.scrapeInterval)
+	dash := report.NewDashboard(scraper, report.DashboardOptions{
+		Heading: "pacer demo — live", Source: where, PolicyFile: demo.PolicyName,
+		Notice: "A demo: the default policy's windows are scaled down from days to minutes (45 s of history, " +
+			"a 5-minute half-life) so that recommendations appear within a minute. The rules and thresholds are the default's.",
+		ChartWindow: 15 * time.Minute, ChartStep: o.scrapeInterval, Refresh: o.interval,
+	})
+	engine := policy.NewEngine(func(w recommender.WorkloadRef) (policy.Policy, error) { return set.For(w, nil, nil) })
+	loop, err := recommender.NewLoop(scraper, engine, recommender.LoopOptions{
+		Interval: o.interval, Step: o.scrapeInterval, Lookback: 15 * time.Minute, Log: log,
+	}, dash, &demoScreen{w: stdout, format: o.output, tty: isTerminal(stdout), where: where})
+	if err != nil {
+		return err
+	}
+
+	ln, err := listen(ctx, o.listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: dash.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	fmt.Fprintf(stderr, "pacer demo: %d Go workloads running; scraping every %s, evaluating every %s.\n", len(procs), o.scrapeInterval, o.interval)
+	fmt.Fprintf(stderr, "pacer demo: dashboard at http://%s/  (recommendations appear within a minute; Ctrl-C stops)\n", ln.Addr())
+
+	scraper.ScrapeOnce(ctx) // the loop's first cycle finds data
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return scraper.Run(ctx) })
+	g.Go(func() error { return loop.Run(ctx) })
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("dashboard: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(shutdown)
+	})
+	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}
+
+// listen binds the dashboard's address, or a free port on the same host
+// when that one is taken.
+func listen(ctx context.Context, addr string) (net.Listener, error) {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err == nil {
+		return ln, nil
+	}
+	host, _, _ := net.SplitHostPort(addr)
+	if ln, err2 := lc.Listen(ctx, "tcp", net.JoinHostPort(host, "0")); err2 == nil {
+		return ln, nil
+	}
+	return nil, fmt.Errorf("dashboard: %w", err)
+}
+
+// demoScreen shows each cycle on the terminal: the report table, redrawn
+// in place on a terminal, or one JSON report per line.
+type demoScreen struct {
+	w      io.Writer
+	format string
+	tty    bool
+	where  string
+}
+
+func (s *demoScreen) Publish(_ context.Context, c *recommender.Cycle) error {
+	rep := report.Build(report.Input{GeneratedAt: c.At.UTC(), Source: s.where, Window: c.Window,
+		PolicyFile: demo.PolicyName, Recommendations: c.Recommendations})
+	if s.format == "json" {
+		var buf bytes.Buffer
+		if err := report.Write(&buf, rep, report.FormatJSON, report.WriteOptions{}); err != nil {
+			return err
+		}
+		compact := &bytes.Buffer{}
+		if err := json.Compact(compact, buf.Bytes()); err != nil {
+			return err
+		}
+		compact.WriteByte('\n')
+		_, err := s.w.Write(compact.Bytes())
+		return err
+	}
+	if s.tty {
+		fmt.Fprint(s.w, "\033[H\033[2J")
+	}
+	return report.Write(s.w, rep, report.FormatTable, report.WriteOptions{Color: s.tty})
 }
 
 // logWriter turns a child's stderr lines into log records.

@@ -6,56 +6,116 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
-// TestPacerDemo runs `pacer demo` as make demo does, for a few refreshes,
-// and checks that it shows live signals of every demo workload and leaves
-// no process behind.
+// TestPacerDemo runs `pacer demo` as make demo does, until its first
+// recommendations are in, opens the dashboard in headless Chromium, and
+// checks that it leaves no process behind.
 func TestPacerDemo(t *testing.T) {
-	cmd := exec.Command(pacerBinary, "demo", "--duration", "8s", "--scrape-interval", "1s", "-o", "json")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	cmd := exec.Command(pacerBinary, "demo", "--duration", "65s", "--scrape-interval", "1s", "--interval", "2s",
+		"-o", "json", "--listen", "127.0.0.1:0")
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	stderr, err := cmd.StderrPipe()
 	if err != nil {
-		t.Fatalf("pacer demo: %v\n%s", err, stderr.String())
+		t.Fatal(err)
 	}
-	var last map[string]any
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+
+	// The dashboard's address is on stderr; the rest of stderr is kept for failures.
+	urls := make(chan string, 1)
+	var logged bytes.Buffer
+	var logMu sync.Mutex
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			logMu.Lock()
+			logged.WriteString(line + "\n")
+			logMu.Unlock()
+			if _, rest, ok := strings.Cut(line, "dashboard at "); ok {
+				urls <- strings.Fields(rest)[0]
+			}
+		}
+	}()
+	var url string
+	select {
+	case url = <-urls:
+	case <-time.After(30 * time.Second):
+		t.Fatal("pacer demo printed no dashboard address in 30 s")
+	}
+
+	// The demo policy wants 45 s of history: look after a minute.
+	waitFor(t, 90*time.Second, "ready recommendations on the dashboard", func() (bool, error) {
+		body, err := httpGet(url + "api/v1/report")
+		return err == nil && strings.Contains(body, `"ready": 5`), nil
+	})
+	page, err := httpGet(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"demo/checkout", "demo/search", "demo/ingest", "demo/thumbnails", "demo/notifier"} {
+		if !strings.Contains(page, name) {
+			t.Errorf("the dashboard does not name %s", name)
+		}
+	}
+	checkInChromium(t, url, []string{"demo/checkout", "demo/notifier", "Goroutines"})
+
+	if err := cmd.Wait(); err != nil {
+		logMu.Lock()
+		t.Fatalf("pacer demo: %v\n%s", err, logged.String())
+	}
+	// One JSON report per cycle on stdout; the last has every workload ready.
+	var last struct {
+		Summary struct {
+			ByOutcome map[string]int `json:"byOutcome"`
+		} `json:"summary"`
+		Workloads []struct {
+			Name    string `json:"name"`
+			Outcome string `json:"outcome"`
+		} `json:"workloads"`
+	}
 	lines := 0
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(nil, 1<<20)
+	sc := bufio.NewScanner(&stdout)
+	sc.Buffer(nil, 16<<20)
 	for sc.Scan() {
 		lines++
 		if err := json.Unmarshal(sc.Bytes(), &last); err != nil {
-			t.Fatalf("line %d is not JSON: %v", lines, err)
+			t.Fatalf("line %d is not a JSON report: %v", lines, err)
 		}
 	}
-	if lines < 3 {
-		t.Fatalf("%d refreshes in 8 s at 1 s, want several:\n%s", lines, out)
-	}
-	rows, _ := last["rows"].([]any)
-	if len(rows) != 5 {
-		t.Fatalf("last refresh has %d rows, want the 5 demo workloads: %v", len(rows), last)
-	}
-	for _, r := range rows {
-		row := r.(map[string]any)
-		signals := row["signals"].(map[string]any)
-		for _, sig := range []string{"goroutines", "alloc_rate", "live_heap", "gc_rate", "request_rate", "cpu", "memory"} {
-			if _, ok := signals[sig]; !ok {
-				t.Errorf("workload %v has no %s", row["workload"], sig)
-			}
-		}
-	}
-	if !strings.Contains(stderr.String(), "5 Go workloads running") {
-		t.Errorf("pacer demo did not say what it runs; stderr:\n%s", stderr.String())
+	if lines < 10 || len(last.Workloads) != 5 || last.Summary.ByOutcome["ready"] != 5 {
+		t.Errorf("%d cycles; the last has %d workloads, %v", lines, len(last.Workloads), last.Summary.ByOutcome)
 	}
 	if leftovers := processesOf(t, demoBinary); len(leftovers) > 0 {
 		t.Errorf("pacer demo left demo workloads running: pids %v", leftovers)
 	}
+}
+
+func httpGet(url string) (string, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return string(body), err
 }
 
 // processesOf lists the pids whose executable is binary.

@@ -26,6 +26,7 @@ func TestDemoWorkloads(t *testing.T) {
 	t.Run("escaping", f.testEscaping)
 	t.Run("missing metrics", f.testMissingMetrics)
 	t.Run("trace backfilled by promtool", f.testTraceBackfill)
+	t.Run("report", f.testReport)
 }
 
 // testAgreement checks what both sources read from real Go processes
