@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -183,8 +185,12 @@ func (o *reportOptions) run(ctx context.Context, stdout, stderr io.Writer, log *
 			log.Warn("reading Kubernetes", "warning", w)
 		}
 	}
+	generated, err := generatedAt()
+	if err != nil {
+		return err
+	}
 	in := report.Input{
-		GeneratedAt: time.Now().UTC(), Source: where, Window: cycle.Window, PolicyFile: o.policyFile,
+		GeneratedAt: generated, Source: where, Window: cycle.Window, PolicyFile: o.policyFile,
 		Recommendations: recs, Usage: cycle.Snapshot,
 	}
 	if inv != nil {
@@ -276,6 +282,20 @@ func (o *reportOptions) source(ctx context.Context, bar *progress, log *slog.Log
 		_, end := t.Span()
 		return t, "trace " + o.sources.trace, at.Or(end), nil
 	}
+}
+
+// generatedAt is now, or SOURCE_DATE_EPOCH when set: the reproducible
+// builds convention, which makes a report byte-for-byte repeatable.
+func generatedAt() (time.Time, error) {
+	epoch := os.Getenv("SOURCE_DATE_EPOCH")
+	if epoch == "" {
+		return time.Now().UTC(), nil
+	}
+	sec, err := strconv.ParseInt(epoch, 10, 64)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH %q: want seconds since 1970", epoch)
+	}
+	return time.Unix(sec, 0).UTC(), nil
 }
 
 func parseAt(s string) (optionalTime, error) {
