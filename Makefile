@@ -11,7 +11,7 @@ BENCHSTAT     := $(TOOLS_DIR)/benchstat-$(BENCHSTAT_VERSION)/benchstat
 FUZZTIME      ?= 10s
 BENCHCOUNT    ?= 6
 
-.PHONY: all build demo test deps vet fmt-check unit integration fuzz lint bench update-golden clean
+.PHONY: all build demo test deps kube-binaries vet fmt-check unit integration fuzz lint bench update-golden clean
 
 all: build
 
@@ -23,11 +23,18 @@ demo: build
 	$(BIN)/pacer demo
 
 ## test: the whole suite: vet, gofmt, unit tests with -race, the integration
-## suite against real Prometheus, and a bounded run of every fuzz test
+## suite against real Prometheus and a real Kubernetes control plane, and a
+## bounded run of every fuzz test
 test: deps vet fmt-check unit integration fuzz
 
 deps:
 	@hack/install-deps.sh
+
+## kube-binaries: build kube-apiserver, kube-controller-manager and kubectl
+## from hack/kubetools into $PACER_CACHE (~/.cache/pacer)/kube, once: the
+## first build takes ~20 minutes on 2 cores
+kube-binaries:
+	@GO=$(GO) hack/kube-binaries.sh
 
 vet:
 	$(GO) vet ./...
@@ -40,7 +47,7 @@ fmt-check:
 unit:
 	$(GO) test -race -count=1 ./...
 
-integration: deps
+integration: deps kube-binaries
 	$(GO) test -race -count=1 -tags integration ./test/integration/...
 
 fuzz:
@@ -64,6 +71,7 @@ $(BENCHSTAT):
 ## update-golden: rewrite the golden files under testdata/golden from the current output
 update-golden:
 	$(GO) test ./cmd/pacer -count=1 -update
+	$(GO) test ./actuator/report -count=1 -update
 
 clean:
 	rm -rf $(BIN)

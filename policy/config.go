@@ -7,6 +7,8 @@ import (
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/pacerdev/pacer/recommender"
 )
 
 // APIVersion and Kind identify a policy file.
@@ -29,8 +31,13 @@ type Set struct {
 // is in (0, 100]; a margin, step limit or raise is a percentage in
 // [0, 1000]; a limit ratio is in [1, 100].
 type Policy struct {
-	Name       string     `yaml:"name"`
-	Selector   Selector   `yaml:"selector,omitempty"`
+	Name     string   `yaml:"name"`
+	Selector Selector `yaml:"selector,omitempty"`
+	// Mode is what pacer may do for the workloads the policy selects: off
+	// (report only), recommend (write VPA status, serve metrics) or apply
+	// (also patch opted-in HPAs and, in direct mode, workloads). A
+	// workload's pacer.dev/mode annotation overrides it.
+	Mode       string     `yaml:"mode"`
 	History    History    `yaml:"history"`
 	CPU        CPU        `yaml:"cpu"`
 	Memory     Memory     `yaml:"memory"`
@@ -163,6 +170,7 @@ type OOMRisk struct {
 func Default() Policy {
 	return Policy{
 		Name:    "default",
+		Mode:    string(recommender.ModeRecommend),
 		History: History{Minimum: Duration(24 * time.Hour), HalfLife: Duration(24 * time.Hour), StaleAfter: Duration(10 * time.Minute)},
 		CPU: CPU{
 			Percentile: 90, MarginPercent: 15, Min: MustQuantity("10m"), Max: MustQuantity("16"),

@@ -270,7 +270,7 @@ func (e *Engine) Recommend(now time.Time, current func(recommender.WorkloadRef) 
 	for _, w := range e.Workloads() {
 		s, ok := e.workloads[w]
 		if !ok {
-			out = append(out, recommender.Recommendation{Workload: w, At: now, Outcome: recommender.OutcomeNoPolicy,
+			out = append(out, recommender.Recommendation{Workload: w, At: now, Mode: recommender.ModeOff, Outcome: recommender.OutcomeNoPolicy,
 				Notes: []recommender.Reason{{Rule: "policy", Message: e.unresolved[w].Error()}}})
 			continue
 		}

@@ -11,7 +11,7 @@ import (
 // recommend evaluates the workload's policy at now.
 func (w *workloadState) recommend(ref recommender.WorkloadRef, now time.Time, cur recommender.Current) recommender.Recommendation {
 	p := w.policy
-	r := recommender.Recommendation{Workload: ref, At: now, Policy: p.Name, Outcome: recommender.OutcomeReady}
+	r := recommender.Recommendation{Workload: ref, At: now, Policy: p.Name, Mode: recommender.Mode(p.Mode), Outcome: recommender.OutcomeReady}
 	names := make([]string, 0, len(w.containers))
 	goSignals, fresh := false, false
 	for name, c := range w.containers {

@@ -14,8 +14,8 @@ import (
 
 const (
 	// AnnotationPrefix starts the annotations pacer owns on a workload. Of
-	// them pacer reads only PolicyAnnotation; others, such as a future
-	// pacer.dev/mode, are ignored here.
+	// them the policy reads PolicyAnnotation and recommender.ModeAnnotation;
+	// others are ignored here.
 	AnnotationPrefix = "pacer.dev/"
 	// PolicyAnnotation names the policy of a workload, whatever the
 	// selectors say: pacer.dev/policy: NAME.
@@ -78,7 +78,17 @@ func (s *Set) For(w recommender.WorkloadRef, labels, annotations map[string]stri
 	if err != nil {
 		return Policy{}, err
 	}
-	return p.withAnnotations(annotations, w.String())
+	if p, err = p.withAnnotations(annotations, w.String()); err != nil {
+		return Policy{}, err
+	}
+	if v, ok := annotations[recommender.ModeAnnotation]; ok {
+		m, err := recommender.ParseMode(v)
+		if err != nil {
+			return Policy{}, &AnnotationError{Workload: w.String(), Key: recommender.ModeAnnotation, Value: v, Msg: "want off, recommend or apply"}
+		}
+		p.Mode = string(m)
+	}
+	return p, nil
 }
 
 func (s *Set) choose(w recommender.WorkloadRef, labels, annotations map[string]string) (Policy, error) {

@@ -87,8 +87,8 @@ func TestAnnotationErrorsNameTheAnnotationAndWorkload(t *testing.T) {
 			[]string{w + `annotation policy.pacer.dev/history.minimum="soon": history.minimum: duration "soon": want a number and a unit (ms, s, m, h, d, w), e.g. 5m`}},
 		{map[string]string{"policy.pacer.dev/cpu.percentil": "95"},
 			[]string{w + `annotation policy.pacer.dev/cpu.percentil="95": cpu.percentil: unknown setting (known: cpu.percentile, cpu.marginPercent, cpu.min, cpu.max, cpu.limit, cpu.limitRatio, cpu.maxChangePercent)`}},
-		{map[string]string{"policy.pacer.dev/mode": "off"},
-			[]string{w + `annotation policy.pacer.dev/mode="off": mode: unknown setting (known: name, selector, history, cpu, memory, horizontal, rules)`}},
+		{map[string]string{"policy.pacer.dev/tier": "gold"},
+			[]string{w + `annotation policy.pacer.dev/tier="gold": tier: unknown setting (known: name, selector, mode, history, cpu, memory, horizontal, rules)`}},
 		{map[string]string{"policy.pacer.dev/cpu.percentile.x": "1"},
 			[]string{w + `annotation policy.pacer.dev/cpu.percentile.x="1": cpu.percentile.x: unknown setting: cpu.percentile holds a single value`}},
 		{map[string]string{"policy.pacer.dev/rules.oomRisk": "5"},
@@ -127,5 +127,21 @@ func TestWithAnnotationsBlamesThePolicyForItsOwnProblems(t *testing.T) {
 	}
 	if got := problems(err); !slices.Equal(got, want) {
 		t.Errorf("got %s\nwant %s", strings.Join(got, "\n     "), strings.Join(want, "\n     "))
+	}
+}
+
+func TestModeAnnotation(t *testing.T) {
+	set := DefaultSet()
+	w := recommender.WorkloadRef{Namespace: "shop", Kind: recommender.KindDeployment, Name: "checkout"}
+	if p, err := set.For(w, nil, nil); err != nil || p.Mode != "recommend" {
+		t.Errorf("default mode %q, %v; want recommend", p.Mode, err)
+	}
+	if p, err := set.For(w, nil, map[string]string{"pacer.dev/mode": "apply"}); err != nil || p.Mode != "apply" {
+		t.Errorf("annotated mode %q, %v; want apply", p.Mode, err)
+	}
+	_, err := set.For(w, nil, map[string]string{"pacer.dev/mode": "yolo"})
+	var ae *AnnotationError
+	if !errors.As(err, &ae) || ae.Key != "pacer.dev/mode" {
+		t.Errorf("bad mode: err = %v, want an AnnotationError naming pacer.dev/mode", err)
 	}
 }

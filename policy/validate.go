@@ -6,6 +6,8 @@ import (
 	"math"
 	"regexp"
 	"time"
+
+	"github.com/pacerdev/pacer/recommender"
 )
 
 const (
@@ -159,6 +161,9 @@ func (p Policy) validate() []problem {
 	v.percent("cpu.percentile", p.CPU.Percentile, 100, false)
 	v.percent("cpu.marginPercent", p.CPU.MarginPercent, maxRaisePercent, true)
 	v.minMax("cpu", p.CPU.Min, p.CPU.Max)
+	if _, err := recommender.ParseMode(p.Mode); err != nil {
+		v.add("mode", "%q is not off, recommend or apply", p.Mode)
+	}
 	if p.CPU.Limit != "none" && p.CPU.Limit != "ratio" {
 		v.add("cpu.limit", "%q is not none or ratio", p.CPU.Limit)
 	}

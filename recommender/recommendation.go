@@ -107,9 +107,12 @@ type HorizontalRecommendation struct {
 
 // Recommendation is what pacer recommends for one workload at one time.
 type Recommendation struct {
-	Workload   WorkloadRef               `json:"workload"`
-	At         time.Time                 `json:"at"`
-	Policy     string                    `json:"policy"`
+	Workload WorkloadRef `json:"workload"`
+	At       time.Time   `json:"at"`
+	Policy   string      `json:"policy"`
+	// Mode is what pacer may do for the workload (its policy's mode, or
+	// its pacer.dev/mode annotation).
+	Mode       Mode                      `json:"mode"`
 	Outcome    Outcome                   `json:"outcome"`
 	Missing    []Missing                 `json:"missing,omitempty"`
 	Containers []ContainerRecommendation `json:"containers,omitempty"`
