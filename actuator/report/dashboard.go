@@ -3,8 +3,11 @@ package report
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -77,13 +80,68 @@ func (d *Dashboard) Publish(_ context.Context, c *recommender.Cycle) error {
 }
 
 // Handler serves GET / (the dashboard), /report.html (the same as a
-// self-contained report file) and /api/v1/report (the report as JSON).
+// self-contained report file), /api/v1/report (the report as JSON),
+// /api/v1/recommendations (filtered by ?namespace= and ?workload=) and
+// /api/v1/workloads/{namespace}/{kind}/{name}.
 func (d *Dashboard) Handler() http.Handler {
 	r := chi.NewRouter()
 	r.Get("/", d.page(FormatHTML, true))
 	r.Get("/report.html", d.page(FormatHTML, false))
 	r.Get("/api/v1/report", d.page(FormatJSON, false))
+	r.Get("/api/v1/recommendations", d.recommendations)
+	r.Get("/api/v1/workloads/{namespace}/{kind}/{name}", d.workload)
 	return r
+}
+
+// Recommendations returns the newest cycle's recommendations; nil before the first.
+func (d *Dashboard) Recommendations() []recommender.Recommendation {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.cycle == nil {
+		return nil
+	}
+	return d.cycle.Recommendations
+}
+
+func (d *Dashboard) recommendations(w http.ResponseWriter, req *http.Request) {
+	d.mu.RLock()
+	c := d.cycle
+	d.mu.RUnlock()
+	if c == nil {
+		http.Error(w, errNoCycle.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	ns, name := req.URL.Query().Get("namespace"), req.URL.Query().Get("workload")
+	items := []recommender.Recommendation{}
+	for _, r := range c.Recommendations {
+		if (ns == "" || r.Workload.Namespace == ns) && (name == "" || r.Workload.Name == name) {
+			items = append(items, r)
+		}
+	}
+	respondJSON(w, http.StatusOK, struct {
+		Kind  string                       `json:"kind"`
+		At    time.Time                    `json:"at"`
+		Items []recommender.Recommendation `json:"items"`
+	}{"RecommendationList", c.At, items})
+}
+
+func (d *Dashboard) workload(w http.ResponseWriter, req *http.Request) {
+	ns, kind, name := chi.URLParam(req, "namespace"), chi.URLParam(req, "kind"), chi.URLParam(req, "name")
+	for _, r := range d.Recommendations() {
+		if r.Workload.Namespace == ns && strings.EqualFold(string(r.Workload.Kind), kind) && r.Workload.Name == name {
+			respondJSON(w, http.StatusOK, r)
+			return
+		}
+	}
+	respondJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("no recommendation for %s/%s/%s", ns, kind, name)})
+}
+
+func respondJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
 }
 
 func (d *Dashboard) page(format Format, live bool) http.HandlerFunc {

@@ -71,59 +71,114 @@ type Inventory struct {
 // VPAResource is the VerticalPodAutoscaler API.
 var VPAResource = schema.GroupVersionResource{Group: "autoscaling.k8s.io", Version: "v1", Resource: "verticalpodautoscalers"}
 
+// objects are the API objects an inventory is built from.
+type objects struct {
+	deployments  []*appsv1.Deployment
+	statefulSets []*appsv1.StatefulSet
+	daemonSets   []*appsv1.DaemonSet
+	replicaSets  []*appsv1.ReplicaSet
+	pods         []*corev1.Pod
+	hpas         []*autoscalingv2.HorizontalPodAutoscaler
+	vpas         []*unstructured.Unstructured
+}
+
 // Load lists the workloads, their pods, HPAs and (when dyn is not nil) VPAs.
 func Load(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface, o Options) (*Inventory, error) {
-	inv := &Inventory{Workloads: map[recommender.WorkloadRef]*Workload{}, pods: map[string]recommender.WorkloadRef{}, all: o.Selector == nil || o.Selector.Empty()}
 	namespaces := o.Namespaces
 	if len(namespaces) == 0 {
 		namespaces = []string{metav1.NamespaceAll}
 	}
+	var objs objects
+	var warnings []string
 	for _, ns := range namespaces {
-		if err := inv.load(ctx, client, dyn, ns, o.Selector); err != nil {
+		w, err := objs.list(ctx, client, dyn, ns)
+		if err != nil {
 			return nil, err
 		}
+		warnings = append(warnings, w...)
 	}
+	inv := build(&objs, o.Selector)
+	inv.Warnings = warnings
 	return inv, nil
 }
 
-func (inv *Inventory) load(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface, ns string, sel labels.Selector) error {
+func ptrs[T any](items []T) []*T {
+	out := make([]*T, len(items))
+	for i := range items {
+		out[i] = &items[i]
+	}
+	return out
+}
+
+func (o *objects) list(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface, ns string) ([]string, error) {
 	apps := client.AppsV1()
 	deployments, err := listAll(ctx, "deployments", ns, apps.Deployments(ns).List, func(l *appsv1.DeploymentList) ([]appsv1.Deployment, string) { return l.Items, l.Continue })
 	if err != nil {
-		return err
-	}
-	for _, d := range deployments {
-		inv.add(recommender.KindDeployment, d.ObjectMeta, replicasOf(d.Spec.Replicas), d.Spec.Template.Spec, sel)
+		return nil, err
 	}
 	statefulSets, err := listAll(ctx, "statefulsets", ns, apps.StatefulSets(ns).List, func(l *appsv1.StatefulSetList) ([]appsv1.StatefulSet, string) { return l.Items, l.Continue })
 	if err != nil {
-		return err
-	}
-	for _, s := range statefulSets {
-		inv.add(recommender.KindStatefulSet, s.ObjectMeta, replicasOf(s.Spec.Replicas), s.Spec.Template.Spec, sel)
+		return nil, err
 	}
 	daemonSets, err := listAll(ctx, "daemonsets", ns, apps.DaemonSets(ns).List, func(l *appsv1.DaemonSetList) ([]appsv1.DaemonSet, string) { return l.Items, l.Continue })
 	if err != nil {
-		return err
-	}
-	for _, d := range daemonSets {
-		inv.add(recommender.KindDaemonSet, d.ObjectMeta, d.Status.DesiredNumberScheduled, d.Spec.Template.Spec, sel)
+		return nil, err
 	}
 	replicaSets, err := listAll(ctx, "replicasets", ns, apps.ReplicaSets(ns).List, func(l *appsv1.ReplicaSetList) ([]appsv1.ReplicaSet, string) { return l.Items, l.Continue })
 	if err != nil {
-		return err
+		return nil, err
+	}
+	pods, err := listAll(ctx, "pods", ns, client.CoreV1().Pods(ns).List, func(l *corev1.PodList) ([]corev1.Pod, string) { return l.Items, l.Continue })
+	if err != nil {
+		return nil, err
+	}
+	hpas, err := listAll(ctx, "horizontalpodautoscalers", ns, client.AutoscalingV2().HorizontalPodAutoscalers(ns).List,
+		func(l *autoscalingv2.HorizontalPodAutoscalerList) ([]autoscalingv2.HorizontalPodAutoscaler, string) {
+			return l.Items, l.Continue
+		})
+	if err != nil {
+		return nil, err
+	}
+	o.deployments = append(o.deployments, ptrs(deployments)...)
+	o.statefulSets = append(o.statefulSets, ptrs(statefulSets)...)
+	o.daemonSets = append(o.daemonSets, ptrs(daemonSets)...)
+	o.replicaSets = append(o.replicaSets, ptrs(replicaSets)...)
+	o.pods = append(o.pods, ptrs(pods)...)
+	o.hpas = append(o.hpas, ptrs(hpas)...)
+	if dyn == nil {
+		return nil, nil
+	}
+	list, err := dyn.Resource(VPAResource).Namespace(ns).List(ctx, metav1.ListOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return []string{"VerticalPodAutoscalers: the autoscaling.k8s.io/v1 API is not installed"}, nil
+	case err != nil:
+		return []string{fmt.Sprintf("VerticalPodAutoscalers in %q: %v", ns, err)}, nil
+	}
+	o.vpas = append(o.vpas, ptrs(list.Items)...)
+	return nil, nil
+}
+
+// build maps the objects into workloads: each pod to its controller (a
+// ReplicaSet's pods to its Deployment), each HPA and VPA to its target.
+func build(o *objects, sel labels.Selector) *Inventory {
+	inv := &Inventory{Workloads: map[recommender.WorkloadRef]*Workload{}, pods: map[string]recommender.WorkloadRef{}, all: sel == nil || sel.Empty()}
+	for _, d := range o.deployments {
+		inv.add(recommender.KindDeployment, d.ObjectMeta, replicasOf(d.Spec.Replicas), d.Spec.Template.Spec, sel)
+	}
+	for _, s := range o.statefulSets {
+		inv.add(recommender.KindStatefulSet, s.ObjectMeta, replicasOf(s.Spec.Replicas), s.Spec.Template.Spec, sel)
+	}
+	for _, d := range o.daemonSets {
+		inv.add(recommender.KindDaemonSet, d.ObjectMeta, d.Status.DesiredNumberScheduled, d.Spec.Template.Spec, sel)
 	}
 	rsOwner := map[string]recommender.WorkloadRef{}
-	for _, rs := range replicaSets {
+	for _, rs := range o.replicaSets {
 		if owner, ok := controllerOf(rs.ObjectMeta); ok {
 			rsOwner[rs.Namespace+"/"+rs.Name] = owner
 		}
 	}
-	pods, err := listAll(ctx, "pods", ns, client.CoreV1().Pods(ns).List, func(l *corev1.PodList) ([]corev1.Pod, string) { return l.Items, l.Continue })
-	if err != nil {
-		return err
-	}
-	for _, p := range pods {
+	for _, p := range o.pods {
 		owner, ok := controllerOf(p.ObjectMeta)
 		if !ok {
 			continue
@@ -142,36 +197,13 @@ func (inv *Inventory) load(ctx context.Context, client kubernetes.Interface, dyn
 			}
 		}
 	}
-	hpas, err := listAll(ctx, "horizontalpodautoscalers", ns, client.AutoscalingV2().HorizontalPodAutoscalers(ns).List,
-		func(l *autoscalingv2.HorizontalPodAutoscalerList) ([]autoscalingv2.HorizontalPodAutoscaler, string) {
-			return l.Items, l.Continue
-		})
-	if err != nil {
-		return err
-	}
-	for _, h := range hpas {
+	for _, h := range o.hpas {
 		ref := recommender.WorkloadRef{Namespace: h.Namespace, Kind: recommender.WorkloadKind(h.Spec.ScaleTargetRef.Kind), Name: h.Spec.ScaleTargetRef.Name}
 		if w := inv.Workloads[ref]; w != nil {
 			w.HPA = &HPA{Name: h.Name, MinReplicas: replicasOf(h.Spec.MinReplicas), MaxReplicas: h.Spec.MaxReplicas}
 		}
 	}
-	if dyn != nil {
-		inv.loadVPAs(ctx, dyn, ns)
-	}
-	return nil
-}
-
-func (inv *Inventory) loadVPAs(ctx context.Context, dyn dynamic.Interface, ns string) {
-	list, err := dyn.Resource(VPAResource).Namespace(ns).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		if apierrors.IsNotFound(err) {
-			inv.Warnings = append(inv.Warnings, "VerticalPodAutoscalers: the autoscaling.k8s.io/v1 API is not installed")
-		} else {
-			inv.Warnings = append(inv.Warnings, fmt.Sprintf("VerticalPodAutoscalers in %q: %v", ns, err))
-		}
-		return
-	}
-	for _, v := range list.Items {
+	for _, v := range o.vpas {
 		kind, _, _ := unstructured.NestedString(v.Object, "spec", "targetRef", "kind")
 		name, _, _ := unstructured.NestedString(v.Object, "spec", "targetRef", "name")
 		ref := recommender.WorkloadRef{Namespace: v.GetNamespace(), Kind: recommender.WorkloadKind(kind), Name: name}
@@ -180,6 +212,7 @@ func (inv *Inventory) loadVPAs(ctx context.Context, dyn dynamic.Interface, ns st
 			slices.Sort(w.VPAs)
 		}
 	}
+	return inv
 }
 
 func (inv *Inventory) add(kind recommender.WorkloadKind, meta metav1.ObjectMeta, replicas int32, spec corev1.PodSpec, sel labels.Selector) {

@@ -29,7 +29,7 @@ func template(containers ...corev1.Container) corev1.PodTemplateSpec {
 	return corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: containers}}
 }
 
-func objects() []runtime.Object {
+func testObjects() []runtime.Object {
 	three := int32(3)
 	app := corev1.Container{Name: "app",
 		Resources: corev1.ResourceRequirements{
@@ -63,7 +63,7 @@ func TestLoad(t *testing.T) {
 	scheme := runtime.NewScheme()
 	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(scheme,
 		map[schema.GroupVersionResource]string{VPAResource: "VerticalPodAutoscalerList"}, vpa("api-vpa", "Deployment", "api"))
-	inv, err := Load(context.Background(), fake.NewClientset(objects()...), dyn, Options{})
+	inv, err := Load(context.Background(), fake.NewClientset(testObjects()...), dyn, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestLoad(t *testing.T) {
 }
 
 func TestLoadSelectsByLabels(t *testing.T) {
-	inv, err := Load(context.Background(), fake.NewClientset(objects()...), nil, Options{
+	inv, err := Load(context.Background(), fake.NewClientset(testObjects()...), nil, Options{
 		Namespaces: []string{"shop"}, Selector: labels.SelectorFromSet(labels.Set{"team": "pay"}),
 	})
 	if err != nil {

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/spf13/pflag"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/leaderelection"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
+
+	"github.com/pacerdev/pacer/actuator/metrics"
+	"github.com/pacerdev/pacer/policy"
+	"github.com/pacerdev/pacer/recommender"
+	"github.com/pacerdev/pacer/sources/kube"
+)
+
+// clusterEvaluator is the policy engine fed with what the cluster says:
+// before each cycle it reads the inventory from the informer caches, and
+// resolves every workload's policy again from its labels and annotations,
+// so that a changed annotation takes effect at the next cycle.
+type clusterEvaluator struct {
+	set     *policy.Set
+	watcher *kube.Watcher
+	engine  *policy.Engine
+	log     *slog.Logger
+
+	mu  sync.RWMutex
+	inv *kube.Inventory
+}
+
+var _ recommender.Evaluator = (*clusterEvaluator)(nil)
+
+func newClusterEvaluator(set *policy.Set, watcher *kube.Watcher, log *slog.Logger) *clusterEvaluator {
+	e := &clusterEvaluator{set: set, watcher: watcher, log: log}
+	e.engine = policy.NewEngine(e.resolve)
+	return e
+}
+
+func (e *clusterEvaluator) inventory() *kube.Inventory {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.inv
+}
+
+func (e *clusterEvaluator) resolve(w recommender.WorkloadRef) (policy.Policy, error) {
+	if inv := e.inventory(); inv != nil {
+		if k := inv.Workloads[w]; k != nil {
+			return e.set.For(w, k.Labels, k.Annotations)
+		}
+	}
+	return e.set.For(w, nil, nil)
+}
+
+func (e *clusterEvaluator) Observe(snap *recommender.Snapshot, workloadOf func(recommender.ContainerRef) recommender.WorkloadRef) error {
+	inv, err := e.watcher.Inventory()
+	if err != nil {
+		return fmt.Errorf("reading the Kubernetes caches: %w", err)
+	}
+	e.mu.Lock()
+	e.inv = inv
+	e.mu.Unlock()
+	e.engine.Reresolve(e.resolve)
+	return e.engine.Observe(snap, workloadOf)
+}
+
+func (e *clusterEvaluator) Recommend(now time.Time, current func(recommender.WorkloadRef) recommender.Current) []recommender.Recommendation {
+	return e.engine.Recommend(now, current)
+}
+
+func (e *clusterEvaluator) workloadOf(r recommender.ContainerRef) recommender.WorkloadRef {
+	if inv := e.inventory(); inv != nil {
+		return inv.WorkloadOf(r)
+	}
+	return recommender.GuessWorkload(r.Namespace, r.Pod)
+}
+
+func (e *clusterEvaluator) current(w recommender.WorkloadRef) recommender.Current {
+	if inv := e.inventory(); inv != nil {
+		return inv.Current(w)
+	}
+	return recommender.Current{}
+}
+
+// actuators returns the writers serve publishes to while it leads.
+func (o *serveOptions) actuators(typed kubernetes.Interface, dyn dynamic.Interface, watcher *kube.Watcher, eval *clusterEvaluator,
+	exporter *metrics.Exporter, log *slog.Logger) ([]recommender.Sink, error) {
+	return nil, nil
+}
+
+// leaderOptions are the flags of leader election.
+type leaderOptions struct {
+	enabled       bool
+	namespace     string
+	id            string
+	leaseDuration time.Duration
+	renewDeadline time.Duration
+	retryPeriod   time.Duration
+}
+
+func (o *leaderOptions) addFlags(fs *pflag.FlagSet) {
+	fs.BoolVar(&o.enabled, "leader-elect", true, "elect a leader with a Lease: every replica computes and serves, only the leader writes")
+	fs.StringVar(&o.namespace, "leader-elect-namespace", "", "namespace of the Lease (default: $POD_NAMESPACE)")
+	fs.StringVar(&o.id, "leader-elect-id", "pacer", "name of the Lease")
+	fs.DurationVar(&o.leaseDuration, "leader-elect-lease-duration", 15*time.Second, "how long a lease is valid without renewal")
+	fs.DurationVar(&o.renewDeadline, "leader-elect-renew-deadline", 10*time.Second, "how long the leader retries renewing before it gives up")
+	fs.DurationVar(&o.retryPeriod, "leader-elect-retry-period", 2*time.Second, "time between tries to acquire or renew")
+}
+
+func (o *leaderOptions) validate() []error {
+	if !o.enabled {
+		return nil
+	}
+	var errs []error
+	if o.namespace == "" {
+		o.namespace = os.Getenv("POD_NAMESPACE")
+	}
+	if o.namespace == "" {
+		errs = append(errs, errors.New("--leader-elect needs --leader-elect-namespace or $POD_NAMESPACE"))
+	}
+	if o.retryPeriod <= 0 || o.retryPeriod >= o.renewDeadline || o.renewDeadline >= o.leaseDuration {
+		errs = append(errs, fmt.Errorf("leader election: want 0 < retry period %s < renew deadline %s < lease duration %s",
+			o.retryPeriod, o.renewDeadline, o.leaseDuration))
+	}
+	return errs
+}
+
+// run elects a leader until ctx ends, telling onChange when this replica
+// starts and stops leading. Without election, this replica always leads.
+func (o *leaderOptions) run(ctx context.Context, client kubernetes.Interface, onChange func(bool), log *slog.Logger) error {
+	if !o.enabled {
+		onChange(true)
+		<-ctx.Done()
+		return nil
+	}
+	identity := hostname() + "_" + fmt.Sprint(time.Now().UnixNano())
+	lock, err := resourcelock.New(resourcelock.LeasesResourceLock, o.namespace, o.id,
+		client.CoreV1(), client.CoordinationV1(), resourcelock.ResourceLockConfig{Identity: identity})
+	if err != nil {
+		return fmt.Errorf("leader election lock: %w", err)
+	}
+	// A lost lease is not the end: stop writing and stand again, until ctx ends.
+	for ctx.Err() == nil {
+		leaderelection.RunOrDie(ctx, leaderelection.LeaderElectionConfig{
+			Lock: lock, ReleaseOnCancel: true, Name: o.id,
+			LeaseDuration: o.leaseDuration, RenewDeadline: o.renewDeadline, RetryPeriod: o.retryPeriod,
+			Callbacks: leaderelection.LeaderCallbacks{
+				OnStartedLeading: func(context.Context) { onChange(true) },
+				OnStoppedLeading: func() { onChange(false) },
+				OnNewLeader: func(id string) {
+					if id != identity {
+						log.Info("another replica leads", "leader", id)
+					}
+				},
+			},
+		})
+	}
+	return nil
+}
