@@ -1,0 +1,233 @@
+//go:build integration
+
+package integration
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/pacerdev/pacer/recommender"
+	"github.com/pacerdev/pacer/test/kube"
+)
+
+// playPods makes the demo processes the pods of Deployments: for each
+// workload a Deployment, its ReplicaSet and one Pod whose name is the one
+// Prometheus labels the process with, linked by owner references. No
+// kubelet runs them; they exist as API objects.
+func playPods(t *testing.T, c *kube.Cluster, f *fixture) {
+	t.Helper()
+	ctx := context.Background()
+	client := c.Client()
+	if _, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "demo"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// No controller manager runs to create the namespace's default service account.
+	if _, err := client.CoreV1().ServiceAccounts("demo").Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	yes := true
+	for name, ref := range f.refs {
+		labels := map[string]string{"app": name}
+		template := corev1.PodTemplateSpec{
+			ObjectMeta: metav1.ObjectMeta{Labels: labels},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{
+				Name: "app", Image: "pacer-test.invalid/demo:1",
+				Resources: corev1.ResourceRequirements{
+					Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
+					Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("128Mi")},
+				},
+			}}},
+		}
+		one := int32(1)
+		d, err := client.AppsV1().Deployments("demo").Create(ctx, &appsv1.Deployment{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
+			Spec:       appsv1.DeploymentSpec{Replicas: &one, Selector: &metav1.LabelSelector{MatchLabels: labels}, Template: template},
+		}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rsName := ref.Pod[:strings.LastIndex(ref.Pod, "-")]
+		rs, err := client.AppsV1().ReplicaSets("demo").Create(ctx, &appsv1.ReplicaSet{
+			ObjectMeta: metav1.ObjectMeta{Name: rsName, Labels: labels, OwnerReferences: []metav1.OwnerReference{{
+				APIVersion: "apps/v1", Kind: "Deployment", Name: d.Name, UID: d.UID, Controller: &yes}}},
+			Spec: appsv1.ReplicaSetSpec{Replicas: &one, Selector: &metav1.LabelSelector{MatchLabels: labels}, Template: template},
+		}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: ref.Pod, Labels: labels, OwnerReferences: []metav1.OwnerReference{{
+			APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs.Name, UID: rs.UID, Controller: &yes}}},
+			Spec: template.Spec}
+		if _, err := client.CoreV1().Pods("demo").Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// pacerServe is a running `pacer serve` process.
+type pacerServe struct {
+	cmd  *exec.Cmd
+	addr string
+	mu   sync.Mutex
+	log  strings.Builder
+	done chan error
+}
+
+// startServe runs pacer serve against the fixture's Prometheus and the
+// cluster, with the suite's short windows, and stops it when the test ends.
+func startServe(t *testing.T, f *fixture, c *kube.Cluster, extra ...string) *pacerServe {
+	t.Helper()
+	policyFile := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(policyFile, []byte(reportPolicy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{"serve", "--prometheus-url", f.promURL, "--kubeconfig", c.Kubeconfig,
+		"--leader-elect-namespace", "default", "--interval", "2s", "--step", "1s", "--lookback", "1m",
+		"--rate-range", rateRange.String(), "--policy", policyFile, "--listen", "127.0.0.1:0", "--log-format", "json"}, extra...)
+	s := &pacerServe{cmd: exec.Command(pacerBinary, args...), done: make(chan error, 1)}
+	stderr, err := s.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	addrs := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			s.mu.Lock()
+			s.log.WriteString(line + "\n")
+			s.mu.Unlock()
+			if _, rest, ok := strings.Cut(line, "HTTP on "); ok {
+				addrs <- strings.TrimSuffix(strings.Fields(rest)[0], ";")
+			}
+		}
+		s.done <- s.cmd.Wait()
+	}()
+	t.Cleanup(func() { s.stop(t) })
+	select {
+	case s.addr = <-addrs:
+	case err := <-s.done:
+		t.Fatalf("pacer serve exited: %v\n%s", err, s.logs())
+	case <-time.After(60 * time.Second):
+		t.Fatalf("pacer serve printed no address in 60 s:\n%s", s.logs())
+	}
+	return s
+}
+
+func (s *pacerServe) logs() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.log.String()
+}
+
+// stop ends pacer serve with SIGTERM, as Kubernetes does, and checks that
+// it exits cleanly.
+func (s *pacerServe) stop(t *testing.T) {
+	if s.cmd.ProcessState != nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(os.Interrupt)
+	select {
+	case err := <-s.done:
+		s.done <- err
+		if err != nil {
+			t.Errorf("pacer serve did not exit cleanly: %v\n%s", err, s.logs())
+		}
+	case <-time.After(30 * time.Second):
+		_ = s.cmd.Process.Kill()
+		t.Errorf("pacer serve did not stop within 30 s of SIGTERM")
+	}
+}
+
+func (s *pacerServe) url(path string) string { return "http://" + s.addr + path }
+
+// recommendations reads the HTTP API.
+func (s *pacerServe) recommendations(t *testing.T) []recommender.Recommendation {
+	t.Helper()
+	body, err := httpGet(s.url("/api/v1/recommendations?namespace=demo"))
+	if err != nil {
+		return nil
+	}
+	var list struct {
+		Items []recommender.Recommendation `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(body), &list); err != nil {
+		t.Fatalf("recommendations: %v", err)
+	}
+	return list.Items
+}
+
+// waitReady waits until every demo workload has a ready recommendation.
+func (s *pacerServe) waitReady(t *testing.T) []recommender.Recommendation {
+	t.Helper()
+	var recs []recommender.Recommendation
+	waitFor(t, 90*time.Second, "ready recommendations of every demo workload from pacer serve", func() (bool, error) {
+		recs = s.recommendations(t)
+		ready := 0
+		for _, r := range recs {
+			if r.Outcome == recommender.OutcomeReady {
+				ready++
+			}
+		}
+		return ready == len(workloads), nil
+	})
+	return recs
+}
+
+// TestServe runs pacer serve against a real Prometheus scraping the demo
+// workloads and a real kube-apiserver in which they are the pods of
+// Deployments.
+func TestServe(t *testing.T) {
+	f := setUp(t)
+	c := kube.Start(t, kube.Options{})
+	playPods(t, c, f)
+	s := startServe(t, f, c)
+
+	recs := s.waitReady(t)
+	for _, r := range recs {
+		if r.Workload.Kind != recommender.KindDeployment || len(r.Containers) != 1 || r.Mode != recommender.ModeRecommend {
+			t.Errorf("%v: kind %s, %d containers, mode %s", r.Workload, r.Workload.Kind, len(r.Containers), r.Mode)
+		}
+	}
+	for _, path := range []string{"/healthz", "/readyz", "/", "/report.html"} {
+		if _, err := httpGet(s.url(path)); err != nil {
+			t.Errorf("GET %s: %v", path, err)
+		}
+	}
+	metrics, err := httpGet(s.url("/metrics"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`pacer_workloads{outcome="ready"} 4`, "pacer_leader 1", `pacer_cycles_total{result="ok"}`, "pacer_recommended_replicas{"} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	// The workload API answers for one workload, with what Kubernetes says it runs with.
+	body, err := httpGet(s.url("/api/v1/workloads/demo/deployment/steady"))
+	if err != nil || !strings.Contains(body, `"outcome": "ready"`) {
+		t.Errorf("GET workload steady: %v\n%s", err, body)
+	}
+	// The report knows what the pods run with, from the Deployments.
+	body, err = httpGet(s.url("/api/v1/report"))
+	if err != nil || !strings.Contains(body, `"cpuRequestCores": 0.1`) {
+		t.Errorf("the report does not show the Deployments' CPU request of 100m: %v", err)
+	}
+}
