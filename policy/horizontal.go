@@ -30,7 +30,7 @@ func (w *workloadState) horizontal(now time.Time, cur recommender.Current) (*rec
 	if current == 0 {
 		current = int32(min(max(1, w.pods), math.MaxInt32))
 	}
-	out := &recommender.HorizontalRecommendation{CurrentReplicas: current, TargetPerPod: h.TargetRequestRatePerPod}
+	out := &recommender.HorizontalRecommendation{CurrentReplicas: current, TargetPerPod: h.TargetRequestRatePerPod, RequestRate: total}
 	// The CPU guard and the capacity estimate need the CPU request the pods
 	// run with, which only Kubernetes knows: the recommended request is sized
 	// from usage itself.
@@ -87,6 +87,7 @@ func (w *workloadState) horizontal(now time.Time, cur recommender.Current) (*rec
 	out.Reasons = r.reasons
 	if fit, ok := LinearTrend(w.recent.points()); ok {
 		horizon := h.RateWindow.D() * 5
+		out.ForecastRequestRate, out.ForecastHorizon = max(0, fit.At(now.Add(horizon))), horizon
 		out.Reasons = append(out.Reasons, recommender.Reason{Rule: "request-rate.forecast", Window: horizon,
 			Inputs:  map[string]float64{"slope_per_second": fit.Slope, "r2": fit.R2, "forecast": fit.At(now.Add(horizon))},
 			Message: fmt.Sprintf("request rate trend %+.3f/s², %.1f requests/s forecast in %s", fit.Slope, fit.At(now.Add(horizon)), horizon)})

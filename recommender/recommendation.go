@@ -101,8 +101,14 @@ type HorizontalRecommendation struct {
 	TargetPerPod float64 `json:"targetRequestRatePerPod"`
 	// CapacityPerPod is the estimated request rate one pod serves at the CPU
 	// target; zero when it could not be estimated.
-	CapacityPerPod float64  `json:"capacityPerPod,omitempty"`
-	Reasons        []Reason `json:"reasons"`
+	CapacityPerPod float64 `json:"capacityPerPod,omitempty"`
+	// RequestRate is the workload's total request rate, averaged over the
+	// policy's rate window; ForecastRequestRate its linear-trend forecast
+	// (ForecastHorizon ahead), zero when there is no trend yet.
+	RequestRate         float64       `json:"requestRate"`
+	ForecastRequestRate float64       `json:"forecastRequestRate,omitempty"`
+	ForecastHorizon     time.Duration `json:"forecastHorizon,omitempty"`
+	Reasons             []Reason      `json:"reasons"`
 }
 
 // Recommendation is what pacer recommends for one workload at one time.
