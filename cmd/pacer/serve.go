@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
+	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pacerdev/pacer/actuator/metrics"
@@ -43,6 +44,7 @@ type serveOptions struct {
 	dryRun          bool
 	direct          bool
 	pprof           bool
+	resourceMetrics bool
 	rateMetrics     []string
 	leader          leaderOptions
 }
@@ -83,6 +85,7 @@ leader (a Lease) writes. --dry-run writes nothing anywhere.`,
 	fs.BoolVar(&o.dryRun, "dry-run", false, "compute, serve and report, but write nothing to the cluster")
 	fs.BoolVar(&o.direct, "direct", false, "direct mode: patch the requests, limits and Go settings of workloads in apply mode that no VPA covers")
 	fs.BoolVar(&o.pprof, "pprof", false, "serve Go's pprof profiles under /debug/pprof/")
+	fs.BoolVar(&o.resourceMetrics, "resource-metrics-fallback", true, "read container CPU and memory from metrics.k8s.io when the source has none")
 	fs.StringArrayVar(&o.rateMetrics, "hpa-rate-metric", []string{"http_requests_per_second", "pacer_request_rate"},
 		"name of an HPA's per-pod request-rate metric whose target pacer sets (repeatable)")
 	return cmd
@@ -138,6 +141,13 @@ func (o *serveOptions) run(ctx context.Context, stderr io.Writer, log *slog.Logg
 	src, where, err := o.source(log)
 	if err != nil {
 		return err
+	}
+	if o.resourceMetrics {
+		mc, err := metricsclient.NewForConfig(cfg)
+		if err != nil {
+			return fmt.Errorf("resource metrics client: %w", err)
+		}
+		src = kube.WithResourceMetrics(src, mc)
 	}
 
 	reg := prometheus.NewRegistry()
