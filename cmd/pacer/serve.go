@@ -18,8 +18,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
-	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
 	"golang.org/x/sync/errgroup"
+	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
 
 	"github.com/pacerdev/pacer/actuator/metrics"
 	"github.com/pacerdev/pacer/actuator/report"
