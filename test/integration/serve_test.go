@@ -230,4 +230,70 @@ func TestServe(t *testing.T) {
 	if err != nil || !strings.Contains(body, `"cpuRequestCores": 0.1`) {
 		t.Errorf("the report does not show the Deployments' CPU request of 100m: %v", err)
 	}
+	t.Run("report with Kubernetes", func(t *testing.T) { testReportWithKubernetes(t, f, c) })
+}
+
+// testReportWithKubernetes runs pacer report with both Prometheus and the
+// cluster: current values come from the Deployments, the savings are
+// known, and the patch applies to the real API server.
+func testReportWithKubernetes(t *testing.T, f *fixture, c *kube.Cluster) {
+	policyFile := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(policyFile, []byte(reportPolicy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	report := func(args ...string) string {
+		cmd := exec.Command(pacerBinary, append([]string{"report", "--prometheus-url", f.promURL, "--kubeconfig", c.Kubeconfig,
+			"-n", "demo", "--window", "30s", "--step", "1s", "--rate-range", rateRange.String(), "--policy", policyFile,
+			"--price-per-core-hour", "0.0316", "--price-per-gib-hour", "0.0042"}, args...)...)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("pacer report %v: %v\n%s", args, err, stderr.String())
+		}
+		return string(out)
+	}
+	var r struct {
+		Summary struct {
+			DeltaWorkloads int `json:"deltaWorkloads"`
+		} `json:"summary"`
+		Workloads []struct {
+			Name       string
+			Containers []struct {
+				Current *struct {
+					CPURequestCores float64 `json:"cpuRequestCores"`
+				} `json:"current"`
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(report("-o", "json")), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Summary.DeltaWorkloads != len(workloads) {
+		t.Errorf("savings known for %d workloads, want all %d", r.Summary.DeltaWorkloads, len(workloads))
+	}
+	for _, w := range r.Workloads {
+		if len(w.Containers) != 1 || w.Containers[0].Current == nil || w.Containers[0].Current.CPURequestCores != 0.1 {
+			t.Errorf("%s: current values %+v, want the Deployment's 100m", w.Name, w.Containers)
+		}
+	}
+
+	// The patch is valid for the real API server, which applies it in a dry
+	// run; the test created the Deployments, so it owns the fields pacer sets
+	// and the patch takes them over, as its header says to.
+	patch := report("-o", "patch")
+	out, stderr, err := c.KubectlWithInput(context.Background(), strings.NewReader(patch),
+		"apply", "--server-side", "--field-manager=pacer", "--force-conflicts", "--dry-run=server", "-f", "-")
+	if err != nil {
+		t.Fatalf("kubectl apply --dry-run=server of the patch: %v\n%s\n%s", err, stderr, patch)
+	}
+	if n := strings.Count(out, "serverside-applied (server dry run)"); n != len(workloads) {
+		t.Errorf("kubectl applied %d objects, want %d:\n%s", n, len(workloads), out)
+	}
+
+	html := filepath.Join(t.TempDir(), "report.html")
+	if err := os.WriteFile(html, []byte(report("-o", "html")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	checkInChromium(t, "file://"+html, []string{"demo/steady", "Cost per month"})
 }
