@@ -1,0 +1,118 @@
+package direct
+
+import (
+	"context"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/pacerdev/pacer/recommender"
+)
+
+// object is a Deployment, StatefulSet or DaemonSet as read from the API
+// server, seen through what pacer needs of it.
+type object struct {
+	// obj is the typed object with its kind set, for events.
+	obj  runtime.Object
+	meta *metav1.ObjectMeta
+	pod  *corev1.PodSpec
+}
+
+// supported reports whether direct mode can change a workload of kind k.
+func supported(k recommender.WorkloadKind) bool {
+	return k == recommender.KindDeployment || k == recommender.KindStatefulSet || k == recommender.KindDaemonSet
+}
+
+// getObject reads a workload.
+func getObject(ctx context.Context, client kubernetes.Interface, ref recommender.WorkloadRef) (object, error) {
+	apps := client.AppsV1()
+	opts := metav1.GetOptions{}
+	switch ref.Kind {
+	case recommender.KindDeployment:
+		d, err := apps.Deployments(ref.Namespace).Get(ctx, ref.Name, opts)
+		if err != nil {
+			return object{}, err
+		}
+		d.APIVersion, d.Kind = appsv1.SchemeGroupVersion.String(), string(ref.Kind)
+		return object{obj: d, meta: &d.ObjectMeta, pod: &d.Spec.Template.Spec}, nil
+	case recommender.KindStatefulSet:
+		s, err := apps.StatefulSets(ref.Namespace).Get(ctx, ref.Name, opts)
+		if err != nil {
+			return object{}, err
+		}
+		s.APIVersion, s.Kind = appsv1.SchemeGroupVersion.String(), string(ref.Kind)
+		return object{obj: s, meta: &s.ObjectMeta, pod: &s.Spec.Template.Spec}, nil
+	case recommender.KindDaemonSet:
+		d, err := apps.DaemonSets(ref.Namespace).Get(ctx, ref.Name, opts)
+		if err != nil {
+			return object{}, err
+		}
+		d.APIVersion, d.Kind = appsv1.SchemeGroupVersion.String(), string(ref.Kind)
+		return object{obj: d, meta: &d.ObjectMeta, pod: &d.Spec.Template.Spec}, nil
+	}
+	return object{}, fmt.Errorf("direct mode cannot change a %s", ref.Kind)
+}
+
+// applyObject server-side applies pacer's annotations and pod template
+// fields to a workload, never forced.
+func applyObject(ctx context.Context, client kubernetes.Interface, ref recommender.WorkloadRef, annotations map[string]string, pod *corev1ac.PodSpecApplyConfiguration, fieldManager string) error {
+	apps := client.AppsV1()
+	opts := metav1.ApplyOptions{FieldManager: fieldManager, Force: false}
+	template := corev1ac.PodTemplateSpec().WithSpec(pod)
+	var err error
+	switch ref.Kind {
+	case recommender.KindDeployment:
+		_, err = apps.Deployments(ref.Namespace).Apply(ctx, appsv1ac.Deployment(ref.Name, ref.Namespace).
+			WithAnnotations(annotations).WithSpec(appsv1ac.DeploymentSpec().WithTemplate(template)), opts)
+	case recommender.KindStatefulSet:
+		_, err = apps.StatefulSets(ref.Namespace).Apply(ctx, appsv1ac.StatefulSet(ref.Name, ref.Namespace).
+			WithAnnotations(annotations).WithSpec(appsv1ac.StatefulSetSpec().WithTemplate(template)), opts)
+	case recommender.KindDaemonSet:
+		_, err = apps.DaemonSets(ref.Namespace).Apply(ctx, appsv1ac.DaemonSet(ref.Name, ref.Namespace).
+			WithAnnotations(annotations).WithSpec(appsv1ac.DaemonSetSpec().WithTemplate(template)), opts)
+	default:
+		err = fmt.Errorf("direct mode cannot change a %s", ref.Kind)
+	}
+	return err
+}
+
+// podApplyConfiguration is the part of the pod template pacer applies:
+// per container its name, the requests and limits it sets, and its
+// GOMEMLIMIT and GOMAXPROCS env entries.
+func podApplyConfiguration(containers []containerPlan) *corev1ac.PodSpecApplyConfiguration {
+	pod := corev1ac.PodSpec()
+	for _, c := range containers {
+		ac := corev1ac.Container().WithName(c.name)
+		requests, limits := corev1.ResourceList{}, corev1.ResourceList{}
+		for f, s := range c.fields {
+			f := field(f)
+			switch {
+			case s == nil:
+			case f.env() != "":
+				ac.WithEnv(corev1ac.EnvVar().WithName(f.env()).WithValue(s.text))
+			case f.isLimit():
+				limits[f.resource()] = s.qty
+			default:
+				requests[f.resource()] = s.qty
+			}
+		}
+		if len(requests) > 0 || len(limits) > 0 {
+			rr := corev1ac.ResourceRequirements()
+			if len(requests) > 0 {
+				rr.WithRequests(requests)
+			}
+			if len(limits) > 0 {
+				rr.WithLimits(limits)
+			}
+			ac.WithResources(rr)
+		}
+		pod.WithContainers(ac)
+	}
+	return pod
+}
