@@ -10,11 +10,18 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
-	"k8s.io/client-go/dynamic"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	vpav1 "k8s.io/autoscaler/vertical-pod-autoscaler/pkg/apis/autoscaling.k8s.io/v1"
 	"k8s.io/client-go/kubernetes"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
+	"k8s.io/client-go/tools/record"
 
+	"github.com/pacerdev/pacer/actuator/direct"
+	"github.com/pacerdev/pacer/actuator/hpa"
 	"github.com/pacerdev/pacer/actuator/metrics"
 	"github.com/pacerdev/pacer/policy"
 	"github.com/pacerdev/pacer/recommender"
@@ -88,10 +95,51 @@ func (e *clusterEvaluator) current(w recommender.WorkloadRef) recommender.Curren
 	return recommender.Current{}
 }
 
-// actuators returns the writers serve publishes to while it leads.
-func (o *serveOptions) actuators(typed kubernetes.Interface, dyn dynamic.Interface, watcher *kube.Watcher, eval *clusterEvaluator,
+// actuators returns the writers serve publishes to while it leads: the
+// HPA targets of opted-in HPAs and, with --direct, the workloads
+// themselves. Each reports what it did to the metrics and the log.
+func (o *serveOptions) actuators(ctx context.Context, typed kubernetes.Interface, watcher *kube.Watcher, eval *clusterEvaluator,
 	exporter *metrics.Exporter, log *slog.Logger) ([]recommender.Sink, error) {
-	return nil, nil
+	recorder, err := eventRecorder(ctx, typed)
+	if err != nil {
+		return nil, err
+	}
+	observe := func(a recommender.Actuation) {
+		exporter.Observe(a)
+		if a.Action != recommender.ActionSkipped && a.Action != recommender.ActionUnchanged {
+			log.Info("actuation", "actuator", a.Actuator, "object", a.Object, "action", a.Action, "reason", a.Reason)
+		}
+	}
+	sinks := []recommender.Sink{
+		hpa.New(typed.AutoscalingV2(), hpa.ListerFunc(watcher.HPAs), hpa.Options{
+			RateMetrics: o.rateMetrics, DryRun: o.dryRun, Log: log, Recorder: recorder, Observe: observe, Current: eval.current,
+		}),
+	}
+	if o.direct {
+		sinks = append(sinks, direct.New(typed, direct.Options{
+			DryRun: o.dryRun, Log: log, Recorder: recorder, Observe: observe, Current: eval.current,
+			// Any VPA rewrites pod requests at admission: direct mode leaves those workloads to it.
+			Covered: func(w recommender.WorkloadRef) bool {
+				inv := eval.inventory()
+				return inv != nil && inv.Workloads[w] != nil && len(inv.Workloads[w].VPAs) > 0
+			},
+		}))
+	}
+	return sinks, nil
+}
+
+// eventRecorder sends Kubernetes Events as component "pacer".
+func eventRecorder(ctx context.Context, client kubernetes.Interface) (record.EventRecorder, error) {
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	if err := vpav1.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
+	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
+	return broadcaster.NewRecorder(scheme, corev1.EventSource{Component: "pacer"}), nil
 }
 
 // leaderOptions are the flags of leader election.

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -158,6 +160,32 @@ func (s *pacerServe) stop(t *testing.T) {
 
 func (s *pacerServe) url(path string) string { return "http://" + s.addr + path }
 
+// cycles reads how many cycles pacer has finished from its /metrics.
+func (s *pacerServe) cycles(t *testing.T) int {
+	t.Helper()
+	m, err := httpGet(s.url("/metrics"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, line := range strings.Split(m, "\n") {
+		if strings.HasPrefix(line, "pacer_cycles_total{") {
+			var n int
+			if _, err := fmt.Sscan(line[strings.LastIndex(line, " ")+1:], &n); err == nil {
+				total += n
+			}
+		}
+	}
+	return total
+}
+
+// waitCycles waits until pacer has finished n more cycles.
+func (s *pacerServe) waitCycles(t *testing.T, n int) {
+	t.Helper()
+	target := s.cycles(t) + n
+	waitFor(t, 30*time.Second, fmt.Sprintf("%d more cycles", n), func() (bool, error) { return s.cycles(t) >= target, nil })
+}
+
 // recommendations reads the HTTP API.
 func (s *pacerServe) recommendations(t *testing.T) []recommender.Recommendation {
 	t.Helper()
@@ -231,6 +259,72 @@ func TestServe(t *testing.T) {
 		t.Errorf("the report does not show the Deployments' CPU request of 100m: %v", err)
 	}
 	t.Run("report with Kubernetes", func(t *testing.T) { testReportWithKubernetes(t, f, c) })
+	t.Run("HPA target", func(t *testing.T) { testHPATarget(t, s, c) })
+}
+
+// testHPATarget opts an HPA in: pacer takes over its request-rate target,
+// then a person edits it, and pacer backs off and says so.
+func testHPATarget(t *testing.T, s *pacerServe, c *kube.Cluster) {
+	ctx := context.Background()
+	hpas := c.Client().AutoscalingV2().HorizontalPodAutoscalers("demo")
+	target := resource.MustParse("1000")
+	one := int32(1)
+	_, err := hpas.Create(ctx, &autoscalingv2.HorizontalPodAutoscaler{
+		ObjectMeta: metav1.ObjectMeta{Name: "steady", Annotations: map[string]string{"pacer.dev/mode": "apply"}},
+		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
+			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "steady"},
+			MinReplicas:    &one, MaxReplicas: 10,
+			Metrics: []autoscalingv2.MetricSpec{{Type: autoscalingv2.PodsMetricSourceType, Pods: &autoscalingv2.PodsMetricSource{
+				Metric: autoscalingv2.MetricIdentifier{Name: "http_requests_per_second"},
+				Target: autoscalingv2.MetricTarget{Type: autoscalingv2.AverageValueMetricType, AverageValue: &target},
+			}}},
+		},
+	}, metav1.CreateOptions{FieldManager: "kubectl-client-side-apply"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	averageValue := func() string {
+		h, err := hpas.Get(ctx, "steady", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h.Spec.Metrics[0].Pods.Target.AverageValue.String()
+	}
+	var recommended string
+	waitFor(t, 60*time.Second, "pacer to set the HPA's request-rate target", func() (bool, error) {
+		recommended = averageValue()
+		return recommended != "1k" && recommended != "1000", nil
+	})
+	for _, r := range s.recommendations(t) {
+		if r.Workload.Name == "steady" && r.Horizontal != nil {
+			if want := resource.NewMilliQuantity(int64(r.Horizontal.TargetPerPod*1000), resource.DecimalSI); want.String() != recommended {
+				t.Logf("HPA target %s, the newest recommendation %s (it may have moved since)", recommended, want)
+			}
+		}
+	}
+
+	// A person edits the target: pacer must leave it and report the conflict.
+	h, err := hpas.Get(ctx, "steady", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	human := resource.MustParse("777")
+	h.Spec.Metrics[0].Pods.Target.AverageValue = &human
+	if _, err := hpas.Update(ctx, h, metav1.UpdateOptions{FieldManager: "kubectl-edit"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "a conflict reported on /metrics", func() (bool, error) {
+		m, err := httpGet(s.url("/metrics"))
+		return err == nil && strings.Contains(m, `pacer_actuations_total{action="conflict",actuator="hpa"}`), nil
+	})
+	s.waitCycles(t, 2) // in which pacer must not write
+	if got := averageValue(); got != "777" {
+		t.Errorf("after a person set 777, pacer wrote %s", got)
+	}
+	events, err := c.Client().CoreV1().Events("demo").List(ctx, metav1.ListOptions{FieldSelector: "involvedObject.name=steady,reason=HPATargetConflict"})
+	if err != nil || len(events.Items) == 0 {
+		t.Errorf("no HPATargetConflict event on the HPA: %v", err)
+	}
 }
 
 // testReportWithKubernetes runs pacer report with both Prometheus and the
