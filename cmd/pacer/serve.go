@@ -163,7 +163,7 @@ func (o *serveOptions) run(ctx context.Context, stderr io.Writer, log *slog.Logg
 		WorkloadOf: eval.workloadOf, Current: eval.current,
 	})
 	leading := &atomic.Bool{}
-	writers, err := o.actuators(ctx, typed, watcher, eval, exporter, log)
+	writers, err := o.actuators(ctx, cfg, typed, watcher, eval, exporter, log)
 	if err != nil {
 		return err
 	}

@@ -13,9 +13,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	vpav1 "k8s.io/autoscaler/vertical-pod-autoscaler/pkg/apis/autoscaling.k8s.io/v1"
+	vpaclientset "k8s.io/autoscaler/vertical-pod-autoscaler/pkg/client/clientset/versioned"
 	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	"k8s.io/client-go/tools/record"
@@ -23,6 +25,7 @@ import (
 	"github.com/pacerdev/pacer/actuator/direct"
 	"github.com/pacerdev/pacer/actuator/hpa"
 	"github.com/pacerdev/pacer/actuator/metrics"
+	"github.com/pacerdev/pacer/actuator/vpa"
 	"github.com/pacerdev/pacer/policy"
 	"github.com/pacerdev/pacer/recommender"
 	"github.com/pacerdev/pacer/sources/kube"
@@ -96,9 +99,10 @@ func (e *clusterEvaluator) current(w recommender.WorkloadRef) recommender.Curren
 }
 
 // actuators returns the writers serve publishes to while it leads: the
-// HPA targets of opted-in HPAs and, with --direct, the workloads
-// themselves. Each reports what it did to the metrics and the log.
-func (o *serveOptions) actuators(ctx context.Context, typed kubernetes.Interface, watcher *kube.Watcher, eval *clusterEvaluator,
+// status of VPAs that name pacer, the HPA targets of opted-in HPAs and,
+// with --direct, the workloads themselves. Each reports what it did to the
+// metrics and the log.
+func (o *serveOptions) actuators(ctx context.Context, cfg *rest.Config, typed kubernetes.Interface, watcher *kube.Watcher, eval *clusterEvaluator,
 	exporter *metrics.Exporter, log *slog.Logger) ([]recommender.Sink, error) {
 	recorder, err := eventRecorder(ctx, typed)
 	if err != nil {
@@ -114,6 +118,17 @@ func (o *serveOptions) actuators(ctx context.Context, typed kubernetes.Interface
 		hpa.New(typed.AutoscalingV2(), hpa.ListerFunc(watcher.HPAs), hpa.Options{
 			RateMetrics: o.rateMetrics, DryRun: o.dryRun, Log: log, Recorder: recorder, Observe: observe, Current: eval.current,
 		}),
+	}
+	if watcher.VPAInstalled() {
+		vpas, err := vpaclientset.NewForConfig(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("VPA client: %w", err)
+		}
+		sinks = append(sinks, vpa.New(vpas.AutoscalingV1(), vpa.ClientLister(vpas.AutoscalingV1(), o.namespace), vpa.Options{
+			RecommenderName: o.recommenderName, DryRun: o.dryRun, Log: log, Recorder: recorder, Observe: observe,
+		}))
+	} else {
+		log.Warn("the VerticalPodAutoscaler API is not installed: pacer writes no VPA status (restart pacer after installing it)")
 	}
 	if o.direct {
 		sinks = append(sinks, direct.New(typed, direct.Options{

@@ -86,6 +86,10 @@ func vpaInstalled(d discovery.DiscoveryInterface) (bool, error) {
 	return false, nil
 }
 
+// VPAInstalled reports whether the VerticalPodAutoscaler API was there
+// when the watcher was made.
+func (w *Watcher) VPAInstalled() bool { return w.vpas != nil }
+
 // Start starts the informers; they stop when ctx ends.
 func (w *Watcher) Start(ctx context.Context) {
 	w.factory.Start(ctx.Done())
