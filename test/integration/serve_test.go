@@ -16,11 +16,15 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	vpav1 "k8s.io/autoscaler/vertical-pod-autoscaler/pkg/apis/autoscaling.k8s.io/v1"
+	vpaclientset "k8s.io/autoscaler/vertical-pod-autoscaler/pkg/client/clientset/versioned"
 
+	"github.com/pacerdev/pacer/actuator/vpa/vpatest"
 	"github.com/pacerdev/pacer/recommender"
 	"github.com/pacerdev/pacer/test/kube"
 )
@@ -219,15 +223,36 @@ func (s *pacerServe) waitReady(t *testing.T) []recommender.Recommendation {
 	return recs
 }
 
+// leaseFlags make leader election quick enough for a test.
+var leaseFlags = []string{"--leader-elect-lease-duration", "4s", "--leader-elect-renew-deadline", "3s", "--leader-elect-retry-period", "1s"}
+
 // TestServe runs pacer serve against a real Prometheus scraping the demo
 // workloads and a real kube-apiserver in which they are the pods of
-// Deployments.
+// Deployments, with the VPA CRDs installed.
 func TestServe(t *testing.T) {
 	f := setUp(t)
 	c := kube.Start(t, kube.Options{})
 	playPods(t, c, f)
-	s := startServe(t, f, c)
+	installVPACRDs(t, c)
+	createVPA(t, c, "alloc", "alloc", []string{"pacer"})
+	createVPA(t, c, "steady", "steady", nil) // the default recommender's: pacer must not touch it
 
+	t.Run("dry run writes nothing", func(t *testing.T) {
+		s := startServe(t, f, c, append([]string{"--dry-run", "--leader-elect-id", "pacer-dry-run"}, leaseFlags...)...)
+		s.waitReady(t)
+		s.waitCycles(t, 2)
+		for _, name := range []string{"alloc", "steady"} {
+			if v := getVPA(t, c, name); v.Status.Recommendation != nil || len(v.Status.Conditions) > 0 {
+				t.Errorf("VPA %s has a status after a dry run: %+v", name, v.Status)
+			}
+		}
+		if n := pacerEvents(t, c); n > 0 {
+			t.Errorf("a dry run sent %d events", n)
+		}
+		s.stop(t)
+	})
+
+	s := startServe(t, f, c, leaseFlags...)
 	recs := s.waitReady(t)
 	for _, r := range recs {
 		if r.Workload.Kind != recommender.KindDeployment || len(r.Containers) != 1 || r.Mode != recommender.ModeRecommend {
@@ -258,8 +283,10 @@ func TestServe(t *testing.T) {
 	if err != nil || !strings.Contains(body, `"cpuRequestCores": 0.1`) {
 		t.Errorf("the report does not show the Deployments' CPU request of 100m: %v", err)
 	}
+	t.Run("VPA status", func(t *testing.T) { testVPAStatus(t, f, s, c) })
 	t.Run("report with Kubernetes", func(t *testing.T) { testReportWithKubernetes(t, f, c) })
 	t.Run("HPA target", func(t *testing.T) { testHPATarget(t, s, c) })
+	t.Run("leader failover", func(t *testing.T) { testLeaderFailover(t, f, s, c) })
 }
 
 // testHPATarget opts an HPA in: pacer takes over its request-rate target,
@@ -390,4 +417,163 @@ func testReportWithKubernetes(t *testing.T, f *fixture, c *kube.Cluster) {
 		t.Fatal(err)
 	}
 	checkInChromium(t, "file://"+html, []string{"demo/steady", "Cost per month"})
+}
+
+// installVPACRDs applies the VerticalPodAutoscaler CRDs from the VPA module.
+func installVPACRDs(t *testing.T, c *kube.Cluster) {
+	t.Helper()
+	ctx := context.Background()
+	path, err := vpatest.CRDPath(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, err := c.Kubectl(ctx, "apply", "--server-side", "-f", path); err != nil {
+		t.Fatalf("installing the VPA CRDs: %v\n%s", err, stderr)
+	}
+	if _, stderr, err := c.Kubectl(ctx, "wait", "--for=condition=Established", "--timeout=60s", "crd/verticalpodautoscalers.autoscaling.k8s.io"); err != nil {
+		t.Fatalf("waiting for the VPA CRD: %v\n%s", err, stderr)
+	}
+}
+
+func vpaClient(t *testing.T, c *kube.Cluster) vpaclientset.Interface {
+	t.Helper()
+	client, err := vpaclientset.NewForConfig(c.RESTConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return client
+}
+
+// createVPA creates a VPA in updateMode Off for a Deployment, naming the
+// given recommenders (none: the default recommender's).
+func createVPA(t *testing.T, c *kube.Cluster, name, target string, recommenders []string) {
+	t.Helper()
+	off := vpav1.UpdateModeOff
+	v := &vpav1.VerticalPodAutoscaler{ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: vpav1.VerticalPodAutoscalerSpec{
+			TargetRef:    &autoscalingv1.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: target},
+			UpdatePolicy: &vpav1.PodUpdatePolicy{UpdateMode: &off},
+		}}
+	for _, r := range recommenders {
+		v.Spec.Recommenders = append(v.Spec.Recommenders, &vpav1.VerticalPodAutoscalerRecommenderSelector{Name: r})
+	}
+	if _, err := vpaClient(t, c).AutoscalingV1().VerticalPodAutoscalers("demo").Create(context.Background(), v, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func getVPA(t *testing.T, c *kube.Cluster, name string) *vpav1.VerticalPodAutoscaler {
+	t.Helper()
+	v, err := vpaClient(t, c).AutoscalingV1().VerticalPodAutoscalers("demo").Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// pacerEvents counts the Events pacer sent in the demo namespace.
+func pacerEvents(t *testing.T, c *kube.Cluster) int {
+	t.Helper()
+	events, err := c.Client().CoreV1().Events("demo").List(context.Background(), metav1.ListOptions{FieldSelector: "source=pacer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(events.Items)
+}
+
+// testVPAStatus checks that pacer wrote the status of the VPA that names
+// it, with the numbers it serves and that pacer report computes from the
+// same data, and left the other VPA alone.
+func testVPAStatus(t *testing.T, f *fixture, s *pacerServe, c *kube.Cluster) {
+	var v *vpav1.VerticalPodAutoscaler
+	waitFor(t, 30*time.Second, "pacer to write the status of VPA alloc", func() (bool, error) {
+		v = getVPA(t, c, "alloc")
+		return v.Status.Recommendation != nil && len(v.Status.Recommendation.ContainerRecommendations) == 1, nil
+	})
+	got := v.Status.Recommendation.ContainerRecommendations[0]
+	cpu, memory := got.Target.Cpu().AsApproximateFloat64(), got.Target.Memory().AsApproximateFloat64()
+	if got.ContainerName != "app" || cpu <= 0 || memory < 32<<20 || got.LowerBound == nil || got.UpperBound == nil || got.UncappedTarget == nil {
+		t.Errorf("VPA alloc recommendation %+v", got)
+	}
+	if len(v.Status.Conditions) == 0 || v.Status.Conditions[0].Type != vpav1.RecommendationProvided || v.Status.Conditions[0].Status != corev1.ConditionTrue {
+		t.Errorf("VPA alloc conditions %+v", v.Status.Conditions)
+	}
+	if other := getVPA(t, c, "steady"); other.Status.Recommendation != nil || len(other.Status.Conditions) > 0 {
+		t.Errorf("pacer wrote the status of a VPA that does not name it: %+v", other.Status)
+	}
+
+	// pacer report over the same Prometheus and cluster gives the same
+	// numbers: memory exactly (both at the policy's 32Mi floor or the same
+	// model), CPU within the drift of a live signal between the two reads.
+	var r struct {
+		Workloads []struct {
+			Name       string
+			Containers []struct {
+				Recommended *struct {
+					CPURequestCores    float64 `json:"cpuRequestCores"`
+					MemoryRequestBytes float64 `json:"memoryRequestBytes"`
+				} `json:"recommended"`
+			}
+		}
+	}
+	policyFile := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(policyFile, []byte(reportPolicy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(pacerBinary, "report", "--prometheus-url", f.promURL, "--kubeconfig", c.Kubeconfig, "-n", "demo",
+		"--window", "1m", "--step", "1s", "--rate-range", rateRange.String(), "--policy", policyFile, "-o", "json").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range r.Workloads {
+		if w.Name != "alloc" || len(w.Containers) != 1 || w.Containers[0].Recommended == nil {
+			continue
+		}
+		rec := w.Containers[0].Recommended
+		if !within(memory, rec.MemoryRequestBytes, 0.10, 0) || !within(cpu, rec.CPURequestCores, 0.5, 0.01) {
+			t.Errorf("VPA target cpu %.3f, memory %.0f; pacer report says cpu %.3f, memory %.0f", cpu, memory, rec.CPURequestCores, rec.MemoryRequestBytes)
+		}
+		return
+	}
+	t.Errorf("pacer report has no ready recommendation for alloc:\n%s", out)
+}
+
+// testLeaderFailover starts a second replica: it computes and serves but
+// does not write while the first leads, and takes over within the lease
+// when the first stops.
+func testLeaderFailover(t *testing.T, f *fixture, first *pacerServe, c *kube.Cluster) {
+	second := startServe(t, f, c, leaseFlags...)
+	second.waitReady(t)
+	second.waitCycles(t, 2)
+	m, err := httpGet(second.url("/metrics"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(m, "pacer_leader 0") || strings.Contains(m, `pacer_actuations_total{action="unchanged",actuator="vpa"}`) {
+		t.Fatalf("the second replica leads or writes while the first leads:\n%s", grepLines(m, "pacer_leader", "pacer_actuations_total"))
+	}
+	first.stop(t)
+	stopped := time.Now()
+	waitFor(t, 30*time.Second, "the second replica to take over and write", func() (bool, error) {
+		m, err := httpGet(second.url("/metrics"))
+		return err == nil && strings.Contains(m, "pacer_leader 1") && strings.Contains(m, `actuator="vpa"}`), nil
+	})
+	if took := time.Since(stopped); took > 4*time.Second+10*time.Second {
+		t.Errorf("the second replica took over %s after the first stopped; the lease is 4s", took)
+	}
+}
+
+func grepLines(text string, prefixes ...string) string {
+	var out []string
+	for _, line := range strings.Split(text, "\n") {
+		for _, p := range prefixes {
+			if strings.HasPrefix(line, p) {
+				out = append(out, line)
+			}
+		}
+	}
+	return strings.Join(out, "\n")
 }
