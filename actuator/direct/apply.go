@@ -16,27 +16,34 @@ import (
 	"github.com/pacerdev/pacer/recommender"
 )
 
-// apply sends a plan: the fields it sets and keeps, and the time of the
-// change, in one server-side apply that is never forced.
+// apply sends a plan: the fields it sets and keeps, and the record of
+// them, in one server-side apply. A forced apply carries the
+// resourceVersion read, so that it fails, rather than overwrites, when the
+// workload changed in between.
 func (p *Patcher) apply(ctx context.Context, a recommender.Actuation, rec *recommender.Recommendation, obj object, pl plan, now time.Time) (recommender.Actuation, error) {
 	ref := a.Workload
-	annotations := map[string]string{LastAppliedAnnotation: now.UTC().Format(time.RFC3339)}
-	err := applyObject(ctx, p.client, ref, annotations, podApplyConfiguration(pl.containers), p.o.FieldManager)
+	req := applyRequest{
+		annotations: map[string]string{AppliedResourcesAnnotation: newRecord(pl.containers, now).String()},
+		pod:         podApplyConfiguration(pl.containers),
+	}
+	if pl.force {
+		req.resourceVersion = obj.meta.ResourceVersion
+	}
+	err := applyObject(ctx, p.client, ref, req, metav1.ApplyOptions{FieldManager: p.o.FieldManager, Force: pl.force})
 	switch {
 	case err == nil:
 		p.limits.changed(ref, now)
-		p.event(obj, corev1.EventTypeNormal, EventResourcesUpdated, "pacer set %s; %s", pl.reason, ruleText(rec, pl.changes))
-		return outcome(a, recommender.ActionWritten, withNotes(pl.reason, pl.notes)), nil
+		p.event(obj, corev1.EventTypeNormal, EventResourcesUpdated, "pacer set %s; %s%s", pl.reason, ruleText(rec, pl.changes), takeover(pl, "taken"))
+		return outcome(a, recommender.ActionWritten, withNotes(pl.reason+takeover(pl, "taken"), pl.notes)), nil
 	case apierrors.IsNotFound(err):
 		return outcome(a, recommender.ActionSkipped, "the workload was deleted"), nil
 	case isFieldConflict(err):
-		reason := fmt.Sprintf("other field managers own fields pacer would change: %s. pacer does not force an apply and tries again after %s; it would set %s. "+
-			"To let pacer size these fields, remove them from what those managers apply (or have them ignore the fields), "+
-			"or set %s: recommend on the workload to stop pacer trying",
-			conflictText(err), now.Add(p.o.MinInterval).UTC().Format(time.RFC3339), pl.reason, recommender.ModeAnnotation)
-		p.limits.refused(ref, conflict{at: now, reason: reason})
-		p.event(obj, corev1.EventTypeWarning, EventApplyConflict, "%s", reason)
+		reason := fmt.Sprintf("other field managers took fields pacer set after it read the workload: %s; pacer would set %s. %s",
+			conflictText(err), pl.reason, handBack(ref))
+		p.backOff(obj, ref, backOff{record: obj.meta.Annotations[AppliedResourcesAnnotation], reason: reason, refused: true})
 		return outcome(a, recommender.ActionConflict, reason), nil
+	case apierrors.IsConflict(err):
+		return outcome(a, recommender.ActionFailed, "the workload changed after pacer read it; the next cycle tries again"), nil
 	default:
 		err = fmt.Errorf("applying the resources of %s %s/%s: %w", ref.Kind, ref.Namespace, ref.Name, err)
 		p.event(obj, corev1.EventTypeWarning, EventApplyFailed, "pacer could not set %s: %v", pl.reason, err)

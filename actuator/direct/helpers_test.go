@@ -2,6 +2,7 @@ package direct
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -10,10 +11,11 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
-	"k8s.io/client-go/tools/record"
+	eventrecord "k8s.io/client-go/tools/record"
 
 	"github.com/pacerdev/pacer/recommender"
 )
@@ -31,13 +33,13 @@ type harness struct {
 	t        *testing.T
 	client   *fake.Clientset
 	now      time.Time
-	recorder *record.FakeRecorder
+	recorder *eventrecord.FakeRecorder
 	p        *Patcher
 }
 
 func newHarness(t *testing.T, client *fake.Clientset, o Options) *harness {
 	t.Helper()
-	h := &harness{t: t, client: client, now: t0, recorder: record.NewFakeRecorder(100)}
+	h := &harness{t: t, client: client, now: t0, recorder: eventrecord.NewFakeRecorder(100)}
 	o.Now = func() time.Time { return h.now }
 	o.Recorder = h.recorder
 	h.p = New(client, o)
@@ -156,10 +158,76 @@ func seed(t *testing.T, client *fake.Clientset, w recommender.WorkloadRef, name 
 	t.Helper()
 	pod := corev1ac.PodSpec().WithContainers(corev1ac.Container().WithName(name).
 		WithResources(corev1ac.ResourceRequirements().WithRequests(quantities(requests))))
-	if err := applyObject(context.Background(), client, w, nil, pod, DefaultFieldManager); err != nil {
+	if err := applyObject(context.Background(), client, w, applyRequest{pod: pod}, metav1.ApplyOptions{FieldManager: DefaultFieldManager}); err != nil {
 		t.Fatalf("seeding %s: %v", w, err)
 	}
 	client.ClearActions()
+}
+
+// edit changes the container app of Deployment web as a person's
+// kubectl edit (manager kubectl-edit, an Update) would.
+func edit(t *testing.T, client *fake.Clientset, change func(*corev1.Container)) {
+	t.Helper()
+	ctx := context.Background()
+	d, err := client.AppsV1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("reading web: %v", err)
+	}
+	change(&d.Spec.Template.Spec.Containers[0])
+	if _, err := client.AppsV1().Deployments(ns).Update(ctx, d, metav1.UpdateOptions{FieldManager: "kubectl-edit"}); err != nil {
+		t.Fatalf("editing web: %v", err)
+	}
+	client.ClearActions()
+}
+
+// handBackWeb removes pacer's record from Deployment web, as
+// `kubectl annotate deployment web pacer.dev/applied-resources-` does.
+func handBackWeb(t *testing.T, client *fake.Clientset) {
+	t.Helper()
+	patch := []byte(`{"metadata":{"annotations":{"` + AppliedResourcesAnnotation + `":null}}}`)
+	if _, err := client.AppsV1().Deployments(ns).Patch(context.Background(), "web", types.MergePatchType, patch,
+		metav1.PatchOptions{FieldManager: "kubectl-annotate"}); err != nil {
+		t.Fatalf("handing web back: %v", err)
+	}
+	client.ClearActions()
+}
+
+// recordOf reads pacer's record on a workload; nil when there is none.
+func (h *harness) recordOf(w recommender.WorkloadRef) *record {
+	h.t.Helper()
+	r, err := readRecord(h.object(w).meta.Annotations)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return r
+}
+
+// forced reports whether an apply was sent with Force.
+func forced(p k8stesting.PatchAction) bool {
+	force := p.(k8stesting.PatchActionImpl).PatchOptions.Force
+	return force != nil && *force
+}
+
+// fieldManagers lists the managers that own a field of container app of
+// Deployment web, by the FieldsV1 path under the container, such as
+// `"f:resources","f:requests","f:cpu"`.
+func (h *harness) fieldManagers(path ...string) []string {
+	h.t.Helper()
+	var out []string
+	for _, e := range h.object(web()).meta.ManagedFields {
+		var set fieldSet
+		if err := json.Unmarshal(e.FieldsV1.GetRawBytes(), &set); err != nil {
+			continue
+		}
+		s := set.child("f:spec").child("f:template").child("f:spec").child("f:containers").child(`k:{"name":"app"}`)
+		for _, p := range path[:len(path)-1] {
+			s = s.child(p)
+		}
+		if s.has(path[len(path)-1]) {
+			out = append(out, e.Manager)
+		}
+	}
+	return out
 }
 
 func ref(kind recommender.WorkloadKind, name string) recommender.WorkloadRef {

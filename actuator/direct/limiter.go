@@ -7,30 +7,30 @@ import (
 	"github.com/pacerdev/pacer/recommender"
 )
 
-// LastAppliedAnnotation on a workload records, in RFC 3339, when pacer last
-// changed it. pacer writes it in the same apply as the change and reads it
-// back, so that the rate limit holds across restarts and leader changes.
-const LastAppliedAnnotation = "pacer.dev/last-applied-at"
-
-// limiter remembers when pacer changed each workload and when an apply
-// met a conflict, to rate-limit changes and back off.
+// limiter remembers when pacer changed each workload, to rate-limit
+// changes, and which workloads it reported backing off from, to warn once
+// per back-off.
 type limiter struct {
 	interval time.Duration
 
 	mu        sync.Mutex
 	applied   map[recommender.WorkloadRef]time.Time
-	conflicts map[recommender.WorkloadRef]conflict
+	backedOff map[recommender.WorkloadRef]backOff
 }
 
-// conflict is an apply the API server refused because another manager
-// owns a field.
-type conflict struct {
-	at     time.Time
+// backOff is why pacer backs off from a workload.
+type backOff struct {
+	// record is the value of the record annotation pacer backs off over.
+	record string
 	reason string
+	// refused is set when the API server refused pacer's apply although
+	// the workload, as read, was in pacer's control: only this memory
+	// keeps pacer from trying again.
+	refused bool
 }
 
 func newLimiter(interval time.Duration) *limiter {
-	return &limiter{interval: interval, applied: map[recommender.WorkloadRef]time.Time{}, conflicts: map[recommender.WorkloadRef]conflict{}}
+	return &limiter{interval: interval, applied: map[recommender.WorkloadRef]time.Time{}, backedOff: map[recommender.WorkloadRef]backOff{}}
 }
 
 // waiting returns when pacer last changed a workload, if that is less than
@@ -42,55 +42,67 @@ func (l *limiter) waiting(ref recommender.WorkloadRef, now time.Time) (time.Time
 	return at, ok && l.within(at, now)
 }
 
-// waitingFor returns the time an annotation records, if that is less than
-// the interval before now. A time further ahead than the interval is not
-// one pacer wrote (or a clock far off) and is ignored, so that it cannot
-// hold a workload forever.
-func (l *limiter) waitingFor(annotations map[string]string, now time.Time) (time.Time, bool) {
-	v, ok := annotations[LastAppliedAnnotation]
-	if !ok {
+// waitingFor returns the time pacer's record gives, if that is less than
+// the interval before now: the rate limit holds across restarts and leader
+// changes. A time further ahead than the interval is not one pacer wrote
+// (or a clock far off) and is ignored, so that it cannot hold a workload
+// forever.
+func (l *limiter) waitingFor(r *record, now time.Time) (time.Time, bool) {
+	if r == nil || r.At.After(now.Add(l.interval)) {
 		return time.Time{}, false
 	}
-	at, err := time.Parse(time.RFC3339, v)
-	if err != nil || at.After(now.Add(l.interval)) {
-		return time.Time{}, false
-	}
-	return at, l.within(at, now)
+	return r.At, l.within(r.At, now)
 }
 
 func (l *limiter) within(at, now time.Time) bool { return now.Before(at.Add(l.interval)) }
-
-// backingOff returns the conflict a workload met, while it is less than
-// the interval old.
-func (l *limiter) backingOff(ref recommender.WorkloadRef, now time.Time) (conflict, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	c, ok := l.conflicts[ref]
-	if ok && !l.within(c.at, now) {
-		delete(l.conflicts, ref)
-		return conflict{}, false
-	}
-	return c, ok
-}
 
 // changed records a change pacer made.
 func (l *limiter) changed(ref recommender.WorkloadRef, at time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.applied[ref] = at
-	delete(l.conflicts, ref)
+	delete(l.backedOff, ref)
 }
 
-// refused records a conflict.
-func (l *limiter) refused(ref recommender.WorkloadRef, c conflict) {
+// backingOff reports whether pacer last found a workload taken from it.
+func (l *limiter) backingOff(ref recommender.WorkloadRef) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.conflicts[ref] = c
+	_, ok := l.backedOff[ref]
+	return ok
+}
+
+// backOff records that pacer backs off from a workload, and reports
+// whether that is news: the first time, or over another record.
+func (l *limiter) backOff(ref recommender.WorkloadRef, b backOff) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	prev, ok := l.backedOff[ref]
+	b.refused = b.refused || ok && prev.refused && prev.record == b.record
+	l.backedOff[ref] = b
+	return !ok || prev.record != b.record
+}
+
+// refused returns why pacer backs off from a workload whose apply the API
+// server refused, while the workload still has the record it had then.
+func (l *limiter) refused(ref recommender.WorkloadRef, record string) (string, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok := l.backedOff[ref]
+	return b.reason, ok && b.refused && b.record == record
+}
+
+// inControl forgets a back-off: the workload is pacer's again, or gone.
+func (l *limiter) inControl(ref recommender.WorkloadRef) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.backedOff, ref)
 }
 
 // expire drops what no longer holds anything back, so that the maps do
-// not grow with workloads deleted or left alone.
-func (l *limiter) expire(now time.Time) {
+// not grow with workloads deleted or left alone: changes older than the
+// interval, and back-offs from workloads the cycle does not recommend for.
+func (l *limiter) expire(now time.Time, recommended map[recommender.WorkloadRef]bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for ref, at := range l.applied {
@@ -98,9 +110,9 @@ func (l *limiter) expire(now time.Time) {
 			delete(l.applied, ref)
 		}
 	}
-	for ref, c := range l.conflicts {
-		if !l.within(c.at, now) {
-			delete(l.conflicts, ref)
+	for ref := range l.backedOff {
+		if !recommended[ref] {
+			delete(l.backedOff, ref)
 		}
 	}
 }

@@ -10,6 +10,8 @@ import (
 // owners says, per container and field, who owns the fields pacer sizes,
 // as the workload's managedFields record it.
 type owners struct {
+	// known is false when the workload came without managedFields.
+	known bool
 	// pacer holds the fields pacer's own applies own.
 	pacer map[string][numFields]bool
 	// others names the other managers of each field.
@@ -20,7 +22,7 @@ type owners struct {
 // pacer sizes. An entry pacer wrote with another operation than Apply
 // (there is none) counts as someone else's, as the API server would.
 func ownersOf(entries []metav1.ManagedFieldsEntry, fieldManager string) owners {
-	o := owners{pacer: map[string][numFields]bool{}, others: map[string][numFields][]string{}}
+	o := owners{known: len(entries) > 0, pacer: map[string][numFields]bool{}, others: map[string][numFields][]string{}}
 	for _, e := range entries {
 		if e.Subresource != "" || e.FieldsV1 == nil || !strings.HasPrefix(e.APIVersion, "apps/") {
 			continue

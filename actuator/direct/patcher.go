@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
@@ -48,7 +49,7 @@ type Options struct {
 	// no apply (not even a server-side dry run) and no event.
 	DryRun bool
 	// MinInterval is the least time between two changes pacer makes to one
-	// workload, and how long it backs off after a conflict (default 1h).
+	// workload (default 1h).
 	MinInterval time.Duration
 	// MinChangePercent: a workload is changed only when some field moves
 	// by at least this much, in percent of its current value; a field
@@ -105,10 +106,9 @@ func New(client kubernetes.Interface, o Options) *Patcher {
 
 // Publish brings the workloads in mode apply up to date with the cycle's
 // recommendations. One workload failing does not stop the others; the
-// error joins the failures that were not expected (a conflict and a
-// workload deleted meanwhile are reported, not returned).
+// error joins the failures that were not expected (a conflict, a stale
+// read and a workload deleted meanwhile are reported, not returned).
 func (p *Patcher) Publish(ctx context.Context, c *recommender.Cycle) error {
-	p.limits.expire(p.o.Now())
 	var recs []*recommender.Recommendation
 	seen := map[recommender.WorkloadRef]bool{}
 	for i := range c.Recommendations {
@@ -118,6 +118,7 @@ func (p *Patcher) Publish(ctx context.Context, c *recommender.Cycle) error {
 			recs = append(recs, r)
 		}
 	}
+	p.limits.expire(p.o.Now(), seen)
 	slices.SortFunc(recs, func(a, b *recommender.Recommendation) int {
 		return strings.Compare(a.Workload.String(), b.Workload.String())
 	})
@@ -136,7 +137,9 @@ func (p *Patcher) Publish(ctx context.Context, c *recommender.Cycle) error {
 }
 
 // sync decides on one workload and carries the decision out. The checks
-// that need no read come first.
+// that need no read come first, except for a workload pacer backs off
+// from: that one is read every cycle, to report it and to see it handed
+// back.
 func (p *Patcher) sync(ctx context.Context, rec *recommender.Recommendation, cycleErr error) (recommender.Actuation, error) {
 	ref := rec.Workload
 	a := recommender.Actuation{Actuator: actuatorName, Workload: ref, Object: objectName(ref)}
@@ -144,38 +147,55 @@ func (p *Patcher) sync(ctx context.Context, rec *recommender.Recommendation, cyc
 		return outcome(a, recommender.ActionSkipped, why), nil
 	}
 	now := p.o.Now()
-	if c, ok := p.limits.backingOff(ref, now); ok {
-		return outcome(a, recommender.ActionConflict, "backing off: "+c.reason), nil
-	}
-	if at, ok := p.limits.waiting(ref, now); ok {
-		return outcome(a, recommender.ActionSkipped, p.rateLimited(at)), nil
-	}
-	if reason, ok := p.unchangedByCurrent(rec); ok {
-		return outcome(a, recommender.ActionUnchanged, reason), nil
+	if !p.limits.backingOff(ref) {
+		if at, ok := p.limits.waiting(ref, now); ok {
+			return outcome(a, recommender.ActionSkipped, p.rateLimited(at)), nil
+		}
+		if reason, ok := p.unchangedByCurrent(rec); ok {
+			return outcome(a, recommender.ActionUnchanged, reason), nil
+		}
 	}
 	obj, err := getObject(ctx, p.client, ref)
 	switch {
 	case apierrors.IsNotFound(err):
+		p.limits.inControl(ref)
 		return outcome(a, recommender.ActionSkipped, "the workload was deleted"), nil
 	case err != nil:
 		err = fmt.Errorf("reading %s %s/%s: %w", ref.Kind, ref.Namespace, ref.Name, err)
 		return outcome(a, recommender.ActionFailed, err.Error()), err
 	}
-	if at, ok := p.limits.waitingFor(obj.meta.Annotations, now); ok {
+	prev, err := readRecord(obj.meta.Annotations)
+	if err != nil {
+		return outcome(a, recommender.ActionSkipped, err.Error()+"; "+handBack(ref)), nil
+	}
+	pl := p.planner.plan(rec, templateContainers(obj.pod), ownersOf(obj.meta.ManagedFields, p.o.FieldManager), prev)
+	recorded := obj.meta.Annotations[AppliedResourcesAnnotation]
+	if pl.action == recommender.ActionConflict {
+		p.backOff(obj, ref, backOff{record: recorded, reason: pl.reason})
+		return outcome(a, pl.action, withNotes(pl.reason, pl.notes)), nil
+	}
+	if reason, ok := p.limits.refused(ref, recorded); ok {
+		return outcome(a, recommender.ActionConflict, "backing off: "+reason), nil
+	}
+	p.limits.inControl(ref)
+	if at, ok := p.limits.waitingFor(prev, now); ok {
 		return outcome(a, recommender.ActionSkipped, p.rateLimited(at)), nil
 	}
-	pl := p.planner.plan(rec, templateContainers(obj.pod), ownersOf(obj.meta.ManagedFields, p.o.FieldManager))
 	switch {
 	case pl.action != recommender.ActionWritten:
 		return outcome(a, pl.action, withNotes(pl.reason, pl.notes)), nil
 	case p.o.DryRun:
-		reason := "would set " + pl.reason
-		if len(pl.conflicts) > 0 {
-			reason += "; the apply would conflict over fields other managers own: " + strings.Join(pl.conflicts, ", ")
-		}
-		return outcome(a, recommender.ActionDryRun, withNotes(reason, pl.notes)), nil
+		return outcome(a, recommender.ActionDryRun, withNotes("would set "+pl.reason+takeover(pl, "would take"), pl.notes)), nil
 	}
 	return p.apply(ctx, a, rec, obj, pl, now)
+}
+
+// backOff reports that pacer backs off from a workload: a Warning event
+// the first time, or when the record changed since.
+func (p *Patcher) backOff(obj object, ref recommender.WorkloadRef, b backOff) {
+	if p.limits.backOff(ref, b) {
+		p.event(obj, corev1.EventTypeWarning, EventApplyConflict, "%s", b.reason)
+	}
 }
 
 // excluded says why direct mode leaves a recommendation alone; empty when
@@ -206,7 +226,7 @@ func (p *Patcher) unchangedByCurrent(rec *recommender.Recommendation) (string, b
 	if len(containers) != len(rec.Containers) {
 		return "", false
 	}
-	pl := p.planner.plan(rec, containers, owners{})
+	pl := p.planner.plan(rec, containers, owners{}, nil)
 	return pl.reason, pl.action == recommender.ActionUnchanged
 }
 

@@ -98,8 +98,11 @@ func TestPublishAppliesRequestsLimitsAndGoSettings(t *testing.T) {
 		t.Errorf("log: cpu request %s, want 10m", got)
 	}
 	obj := h.object(web())
-	if got := obj.meta.Annotations[LastAppliedAnnotation]; got != "2026-03-01T12:00:00Z" {
-		t.Errorf("annotation %s = %q", LastAppliedAnnotation, got)
+	want := `{"at":"2026-03-01T12:00:00Z","containers":{` +
+		`"app":{"env.GOMAXPROCS":"2","env.GOMEMLIMIT":"288MiB","limits.memory":"320Mi","requests.cpu":"250m","requests.memory":"200Mi"},` +
+		`"log":{"requests.cpu":"10m"}}}`
+	if got := obj.meta.Annotations[AppliedResourcesAnnotation]; got != want {
+		t.Errorf("annotation %s = %s, want %s", AppliedResourcesAnnotation, got, want)
 	}
 	if !slices.ContainsFunc(obj.meta.ManagedFields, func(e metav1.ManagedFieldsEntry) bool {
 		return e.Manager == "pacer" && e.Operation == metav1.ManagedFieldsOperationApply
@@ -112,7 +115,7 @@ func TestPublishAppliesRequestsLimitsAndGoSettings(t *testing.T) {
 		}
 	}
 	events := h.events()
-	want := "Normal ResourcesUpdated pacer set container app: cpu request unset → 250m, cpu limit"
+	want = "Normal ResourcesUpdated pacer set container app: cpu request unset → 250m"
 	if len(events) != 1 || !strings.HasPrefix(events[0], "Normal ResourcesUpdated pacer set container app: cpu request unset → 250m") ||
 		!strings.Contains(events[0], "GOMEMLIMIT unset → 288MiB, GOMAXPROCS unset → 2; container log: cpu request unset → 10m") || !strings.Contains(events[0], `policy "default", rules: cpu.percentile`) {
 		t.Errorf("events %q, want one starting %q", events, want)
@@ -138,8 +141,8 @@ func TestPublishAppliesToStatefulSetsAndDaemonSets(t *testing.T) {
 			if quantity(got.Resources.Requests, cpu) != "200m" || quantity(got.Resources.Requests, memory) != "256Mi" {
 				t.Errorf("requests %v", got.Resources.Requests)
 			}
-			if h.object(w).meta.Annotations[LastAppliedAnnotation] == "" {
-				t.Errorf("no %s annotation", LastAppliedAnnotation)
+			if r := h.recordOf(w); r == nil || r.Containers["app"]["requests.cpu"] != "200m" {
+				t.Errorf("record %v, want the cpu request", r)
 			}
 			if e := h.events(); len(e) != 1 || !strings.Contains(e[0], "cpu request 100m → 200m (+100%)") {
 				t.Errorf("events %q", e)
@@ -167,10 +170,10 @@ func TestPublishLeavesChangesBelowMinChangePercent(t *testing.T) {
 
 // webOwnedByPacer is a Deployment web whose container app has a CPU
 // request of 100m that pacer set.
-func webOwnedByPacer(t *testing.T, env ...corev1.EnvVar) *fake.Clientset {
+func webOwnedByPacer(t *testing.T) *fake.Clientset {
 	t.Helper()
 	client := fake.NewClientset()
-	create(t, client, "kubectl", deployment("web", container("app", nil, nil, env...)))
+	create(t, client, "kubectl", deployment("web", container("app", nil, nil)))
 	seed(t, client, web(), "app", map[corev1.ResourceName]string{cpu: "100m"})
 	return client
 }
@@ -200,8 +203,8 @@ func TestPublishRateLimitsChanges(t *testing.T) {
 	if got := quantity(h.container(web(), "app").Resources.Requests, cpu); got != "400m" {
 		t.Errorf("cpu request %s, want 400m", got)
 	}
-	if got := h.object(web()).meta.Annotations[LastAppliedAnnotation]; got != "2026-03-01T13:00:00Z" {
-		t.Errorf("annotation %q, want the second change's time", got)
+	if got := h.recordOf(web()).At; !got.Equal(t0.Add(time.Hour)) {
+		t.Errorf("record at %s, want the second change's time", got)
 	}
 }
 
@@ -275,8 +278,12 @@ func TestLaterAppliesKeepWhatPacerSetBefore(t *testing.T) {
 	// The next recommendation sizes CPU only: the apply must still carry
 	// the memory request and GOMEMLIMIT pacer owns, or they would go.
 	h.now = t0.Add(2 * time.Hour)
+	client.ClearActions()
 	if a := h.one(rec(web(), sized(recommender.Resources{CPURequestCores: 0.5}))); a.Action != recommender.ActionWritten {
 		t.Fatalf("second change: %s %q", a.Action, a.Reason)
+	}
+	if r := h.recordOf(web()); len(r.Containers["app"]) != 3 || r.Containers["app"]["env.GOMEMLIMIT"] != "230MiB" {
+		t.Errorf("record %v, want the three fields pacer holds", r)
 	}
 	app := h.container(web(), "app")
 	if got := quantity(app.Resources.Requests, cpu) + " " + quantity(app.Resources.Requests, memory); got != "500m 256Mi" {
@@ -292,7 +299,8 @@ func TestEnvFromValueFromIsLeftAlone(t *testing.T) {
 		ConfigMapKeyRef: &corev1.ConfigMapKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "go"}, Key: "gomemlimit"}}}
 	fromLimit := corev1.EnvVar{Name: "GOMAXPROCS", ValueFrom: &corev1.EnvVarSource{
 		ResourceFieldRef: &corev1.ResourceFieldSelector{Resource: "limits.cpu"}}}
-	client := webOwnedByPacer(t, fromConfig, fromLimit)
+	client := fake.NewClientset()
+	create(t, client, "kubectl-client-side-apply", deployment("web", container("app", map[corev1.ResourceName]string{cpu: "100m"}, nil, fromConfig, fromLimit)))
 	h := newHarness(t, client, Options{})
 
 	// Only the Go settings would change: nothing to do.
@@ -303,9 +311,13 @@ func TestEnvFromValueFromIsLeftAlone(t *testing.T) {
 		t.Fatalf("got %s %q, want unchanged, naming the valueFrom env", a.Action, a.Reason)
 	}
 
+	// Taking the workload over takes the CPU request, not the env.
 	a = h.one(rec(web(), sized(recommender.Resources{CPURequestCores: 0.3, GOMEMLIMITBytes: 400 * mib, GOMAXPROCS: 3})))
 	if a.Action != recommender.ActionWritten || !strings.Contains(a.Reason, "GOMEMLIMIT is set with valueFrom") {
 		t.Fatalf("got %s %q, want written, naming the valueFrom env", a.Action, a.Reason)
+	}
+	if p := applies(client); len(p) != 1 || !forced(p[0]) || strings.Contains(string(p[0].GetPatch()), "env") {
+		t.Errorf("applies %d, want one forced apply without env", len(p))
 	}
 	app := h.container(web(), "app")
 	if quantity(app.Resources.Requests, cpu) != "300m" {
@@ -314,70 +326,11 @@ func TestEnvFromValueFromIsLeftAlone(t *testing.T) {
 	if len(app.Env) != 2 || app.Env[0].Value != "" || app.Env[0].ValueFrom == nil || app.Env[1].Value != "" || app.Env[1].ValueFrom == nil {
 		t.Errorf("env %+v, want both valueFrom entries untouched", app.Env)
 	}
-}
-
-func TestConflictWithAnotherManagerBacksOff(t *testing.T) {
-	client := fake.NewClientset()
-	create(t, client, "helm", deployment("web", container("app", map[corev1.ResourceName]string{cpu: "100m"}, nil)))
-	h := newHarness(t, client, Options{})
-	bigger := rec(web(), sized(recommender.Resources{CPURequestCores: 0.4}))
-
-	a := h.one(bigger)
-
-	if a.Action != recommender.ActionConflict || !strings.Contains(a.Reason, `.spec.template.spec.containers[name="app"].resources.requests.cpu (helm)`) ||
-		!strings.Contains(a.Reason, "tries again after 2026-03-01T13:00:00Z") {
-		t.Fatalf("got %s %q, want a conflict naming the field and helm", a.Action, a.Reason)
+	if r := h.recordOf(web()); len(r.Containers["app"]) != 1 {
+		t.Errorf("record %s, want the cpu request alone", r)
 	}
-	if got := quantity(h.container(web(), "app").Resources.Requests, cpu); got != "100m" {
-		t.Errorf("cpu request %s, want helm's 100m", got)
-	}
-	for _, p := range applies(client) {
-		if opts := p.(k8stesting.PatchActionImpl).PatchOptions; opts.Force != nil && *opts.Force {
-			t.Errorf("pacer forced an apply")
-		}
-	}
-	if e := h.events(); len(e) != 1 || !strings.HasPrefix(e[0], "Warning DirectApplyConflict other field managers own fields pacer would change: ") || !strings.Contains(e[0], "(helm)") {
-		t.Errorf("events %q, want one DirectApplyConflict naming helm", e)
-	}
-
-	// Within the interval pacer does not try again, and says why.
-	h.now = t0.Add(30 * time.Minute)
-	client.ClearActions()
-	a = h.one(bigger)
-	if a.Action != recommender.ActionConflict || !strings.HasPrefix(a.Reason, "backing off: ") {
-		t.Errorf("within the interval: %s %q, want a conflict backing off", a.Action, a.Reason)
-	}
-	if n := len(client.Actions()); n != 0 {
-		t.Errorf("sent %d requests while backing off, want none", n)
-	}
-	if e := h.events(); len(e) != 0 {
-		t.Errorf("events while backing off: %q", e)
-	}
-
-	// After it, pacer tries once more, still without force.
-	h.now = t0.Add(time.Hour)
-	client.ClearActions()
-	if a := h.one(bigger); a.Action != recommender.ActionConflict || strings.HasPrefix(a.Reason, "backing off") {
-		t.Errorf("after the interval: %s %q, want a new attempt", a.Action, a.Reason)
-	}
-	if n := len(applies(client)); n != 1 {
-		t.Errorf("sent %d applies after the interval, want 1", n)
-	}
-}
-
-func TestAValueAnotherManagerSetStaysSharedWithoutConflict(t *testing.T) {
-	client := fake.NewClientset()
-	create(t, client, "helm", deployment("web", container("app", map[corev1.ResourceName]string{memory: "256Mi"}, nil)))
-	h := newHarness(t, client, Options{})
-
-	// pacer keeps helm's memory request as it is and adds a CPU request.
-	a := h.one(rec(web(), sized(recommender.Resources{CPURequestCores: 0.4, MemoryRequestBytes: 256 * mib})))
-
-	if a.Action != recommender.ActionWritten {
-		t.Fatalf("got %s %q, want written", a.Action, a.Reason)
-	}
-	if got := quantity(h.container(web(), "app").Resources.Requests, cpu); got != "400m" {
-		t.Errorf("cpu request %s", got)
+	if got := h.fieldManagers("f:env", `k:{"name":"GOMEMLIMIT"}`, "f:valueFrom"); !slices.Equal(got, []string{"kubectl-client-side-apply"}) {
+		t.Errorf("GOMEMLIMIT owned by %v, want kubectl-client-side-apply alone", got)
 	}
 }
 
@@ -390,7 +343,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 	for range 2 { // no rate limit either: nothing was changed
 		a := h.one(bigger)
 		if a.Action != recommender.ActionDryRun || !strings.HasPrefix(a.Reason, "would set container app: cpu request 100m → 400m (+300%), GOMAXPROCS unset → 1") ||
-			!strings.Contains(a.Reason, "would conflict over fields other managers own: container app cpu request (helm)") {
+			!strings.Contains(a.Reason, "would take over from their managers: container app cpu request (helm)") {
 			t.Fatalf("got %s %q, want a dry run naming the change and helm", a.Action, a.Reason)
 		}
 		h.now = h.now.Add(time.Minute)
@@ -401,8 +354,11 @@ func TestDryRunWritesNothing(t *testing.T) {
 	if e := h.events(); len(e) != 0 {
 		t.Errorf("events in dry run: %q", e)
 	}
-	if _, ok := h.object(web()).meta.Annotations[LastAppliedAnnotation]; ok {
-		t.Errorf("dry run wrote the annotation")
+	if r := h.recordOf(web()); r != nil {
+		t.Errorf("dry run wrote the record %s", r)
+	}
+	if got := h.fieldManagers("f:resources", "f:requests", "f:cpu"); !slices.Equal(got, []string{"helm"}) {
+		t.Errorf("cpu request owned by %v, want helm alone", got)
 	}
 }
 

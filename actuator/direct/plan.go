@@ -40,9 +40,12 @@ func sign(from, to float64) string {
 	return "+"
 }
 
-// containerPlan is what pacer applies to one container: every field it
-// sets now, and every field it set before and keeps at its live value
-// (an apply that left one out would remove it).
+// containerPlan is what pacer applies to one container, and records:
+// every field it holds after the apply. That is each field it sets now,
+// and each field it set before and keeps at its live value (an apply that
+// left one out would remove it); not a field that stays at its value and
+// that another manager owns: that one is left to its owner, since an
+// apply, even forced, would share it with them rather than take it.
 type containerPlan struct {
 	name   string
 	fields [numFields]*setting
@@ -50,16 +53,25 @@ type containerPlan struct {
 
 // plan is what pacer would do to one workload.
 type plan struct {
-	action recommender.Action // ActionWritten, ActionUnchanged or ActionSkipped
+	// action is ActionWritten, ActionUnchanged, ActionSkipped, or
+	// ActionConflict when pacer backs off.
+	action recommender.Action
 	reason string
 	// containers to apply, in the order of the pod template.
 	containers []containerPlan
 	changes    []change
 	// notes name what pacer leaves alone and why.
 	notes []string
-	// conflicts name the fields another manager owns that the apply
-	// would change, as managedFields say; the API server decides.
-	conflicts []string
+	// force takes the fields in taken from their managers. Every apply
+	// without a record is forced (taking over), and so is one that sets a
+	// field pacer has not set before and another manager owns.
+	force bool
+	// taken name the fields the apply takes from other managers, with
+	// them, as managedFields say.
+	taken []string
+	// lost are the fields pacer recorded that a person or controller
+	// took after pacer set them: pacer backs off.
+	lost []lostField
 }
 
 // planner decides what to change in a pod template.
@@ -68,9 +80,11 @@ type planner struct {
 }
 
 // plan compares a recommendation's targets with the containers of the pod
-// template. own says who owns which field; pacer keeps the fields it owns
-// and the recommendation leaves at zero, at their live values.
-func (pl planner) plan(rec *recommender.Recommendation, containers []namedLive, own owners) plan {
+// template. own says who owns which field, prev is pacer's record on the
+// workload (nil for none): pacer backs off when a recorded field is not as
+// it left it, and otherwise keeps the fields it holds that the
+// recommendation leaves at zero, at their live values.
+func (pl planner) plan(rec *recommender.Recommendation, containers []namedLive, own owners, prev *record) plan {
 	var p plan
 	matched := false
 	targets := map[string]recommender.Resources{}
@@ -82,24 +96,7 @@ func (pl planner) plan(rec *recommender.Recommendation, containers []namedLive, 
 		delete(targets, c.name)
 		cp := containerPlan{name: c.name}
 		for f := range numFields {
-			want := desired(target, f)
-			switch {
-			case c.live.fromRef[f]:
-				if recommended && want != nil {
-					p.notes = append(p.notes, fmt.Sprintf("container %s: %s is set with valueFrom, pacer leaves it alone", c.name, f))
-				}
-			case want != nil:
-				cp.fields[f] = want
-				if same(c.live.values[f], *want) {
-					continue
-				}
-				p.changes = append(p.changes, change{container: c.name, field: f, from: c.live.values[f], to: *want, percent: changePercent(c.live.values[f], *want)})
-				if others := own.others[c.name][f]; len(others) > 0 {
-					p.conflicts = append(p.conflicts, fmt.Sprintf("container %s %s (%s)", c.name, f, strings.Join(others, ", ")))
-				}
-			case own.pacer[c.name][f] && c.live.values[f] != nil:
-				cp.fields[f] = c.live.values[f]
-			}
+			p.field(&cp, c, f, desired(target, f), own, prev)
 		}
 		if slices.ContainsFunc(cp.fields[:], func(s *setting) bool { return s != nil }) {
 			p.containers = append(p.containers, cp)
@@ -113,7 +110,37 @@ func (pl planner) plan(rec *recommender.Recommendation, containers []namedLive, 
 		p.notes = append(p.notes, fmt.Sprintf("container %s is not in the pod template", name))
 	}
 	pl.decide(&p, containers, matched)
+	p.force = prev == nil || len(p.taken) > 0
+	if p.lost = prev.lost(containers, own); len(p.lost) > 0 {
+		p.action, p.reason = recommender.ActionConflict, backOffText(rec.Workload, p)
+		p.force, p.taken = false, nil
+	}
 	return p
+}
+
+// field decides one field of a container: set it to the target, keep it
+// at its live value, or leave it to its owners.
+func (p *plan) field(cp *containerPlan, c namedLive, f field, want *setting, own owners, prev *record) {
+	now, others := c.live.values[f], own.others[c.name][f]
+	switch {
+	case c.live.fromRef[f]:
+		if want != nil {
+			p.notes = append(p.notes, fmt.Sprintf("container %s: %s is set with valueFrom, pacer leaves it alone", c.name, f))
+		}
+	case want != nil && !same(now, *want):
+		cp.fields[f] = want
+		p.changes = append(p.changes, change{container: c.name, field: f, from: now, to: *want, percent: changePercent(now, *want)})
+		if len(others) > 0 {
+			p.taken = append(p.taken, fmt.Sprintf("container %s %s (%s)", c.name, f, strings.Join(others, ", ")))
+		}
+	case len(others) > 0:
+		// At the target, or not recommended, and another manager's: a
+		// forced apply would share it, not take it, so it stays theirs.
+	case want != nil:
+		cp.fields[f] = want
+	case now != nil && (own.pacer[c.name][f] || prev.has(c.name, f)):
+		cp.fields[f] = now
+	}
 }
 
 // decide sets the plan's action: unchanged when nothing moves, or nothing
@@ -187,6 +214,29 @@ func zeroNotes(container string, target recommender.Resources, l live) []string 
 		}
 	}
 	return notes
+}
+
+// backOffText says why pacer backs off from a workload, what it would do
+// otherwise, and how to hand the fields back.
+func backOffText(ref recommender.WorkloadRef, p plan) string {
+	lost := make([]string, len(p.lost))
+	for i, l := range p.lost {
+		lost[i] = l.String()
+	}
+	would := "pacer would change nothing now"
+	if p.action == recommender.ActionWritten {
+		would = "pacer would set " + p.reason
+	}
+	return fmt.Sprintf("fields pacer set were changed after it: %s; %s. %s", strings.Join(lost, ", "), would, handBack(ref))
+}
+
+// takeover says whom an apply takes fields from; verb is "taken" or
+// "would take".
+func takeover(p plan, verb string) string {
+	if len(p.taken) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; %s over from their managers: %s", verb, strings.Join(p.taken, ", "))
 }
 
 // changesText lists the changes per container for a reason or an event:

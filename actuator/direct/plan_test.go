@@ -132,10 +132,15 @@ func TestPlan(t *testing.T) {
 			applied: "cpu request=200m memory request=256Mi GOMAXPROCS=4"},
 		{name: "a container not in the template", target: recommender.Resources{CPURequestCores: 1},
 			containers: nil, action: recommender.ActionUnchanged, reason: "no recommended container is in the pod template; container app is not in the pod template"},
-		{name: "conflicts by managedFields", target: recommender.Resources{CPURequestCores: 0.2, MemoryRequestBytes: 256 * mib},
+		{name: "fields other managers own", target: recommender.Resources{CPURequestCores: 0.2, MemoryRequestBytes: 256 * mib},
 			containers: app(req("100m", "256Mi"), nil),
-			own:        owners{others: map[string][numFields][]string{"app": {cpuRequest: {"helm"}, memoryRequest: {"helm"}}}},
-			action:     recommender.ActionWritten},
+			own:        owners{known: true, others: map[string][numFields][]string{"app": {cpuRequest: {"helm"}, memoryRequest: {"helm"}}}},
+			action:     recommender.ActionWritten, applied: "cpu request=200m"},
+		{name: "a kept field another manager shares", target: recommender.Resources{CPURequestCores: 0.2},
+			containers: app(req("100m", "256Mi"), nil),
+			own: owners{known: true, pacer: map[string][numFields]bool{"app": {cpuRequest: true, memoryRequest: true}},
+				others: map[string][numFields][]string{"app": {memoryRequest: {"argocd-controller"}}}},
+			action: recommender.ActionWritten, applied: "cpu request=200m"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -144,7 +149,7 @@ func TestPlan(t *testing.T) {
 				minChange = DefaultMinChangePercent
 			}
 			r := rec(web(), recommender.ContainerRecommendation{Container: "app", Target: tt.target})
-			p := planner{minChangePercent: minChange}.plan(&r, tt.containers, tt.own)
+			p := planner{minChangePercent: minChange}.plan(&r, tt.containers, tt.own, nil)
 			if p.action != tt.action || !strings.Contains(p.reason+"; "+strings.Join(p.notes, "; "), tt.reason) {
 				t.Errorf("got %s %q (notes %q), want %s with %q", p.action, p.reason, p.notes, tt.action, tt.reason)
 			}
@@ -153,8 +158,15 @@ func TestPlan(t *testing.T) {
 					t.Errorf("applies %q, want %q", got, tt.applied)
 				}
 			}
-			if tt.name == "conflicts by managedFields" && strings.Join(p.conflicts, ", ") != "container app cpu request (helm)" {
-				t.Errorf("conflicts %q: only the changed field conflicts", p.conflicts)
+			wantTaken := ""
+			if tt.name == "fields other managers own" {
+				wantTaken = "container app cpu request (helm)" // the memory request, at the target, stays helm's
+			}
+			if got := strings.Join(p.taken, ", "); got != wantTaken {
+				t.Errorf("takes %q, want %q", got, wantTaken)
+			}
+			if !p.force {
+				t.Errorf("an apply without a record is not forced")
 			}
 		})
 	}
@@ -195,38 +207,161 @@ func TestOwnersOfReadsManagedFields(t *testing.T) {
 	}
 }
 
-func TestLimiterReadsTheAnnotation(t *testing.T) {
-	l := newLimiter(time.Hour)
+func TestPlanWithARecord(t *testing.T) {
+	app := func(requests map[corev1.ResourceName]string, env ...corev1.EnvVar) []namedLive {
+		return templateContainers(&corev1.PodSpec{Containers: []corev1.Container{container("app", requests, nil, env...)}})
+	}
+	held := func(fields ...field) owners {
+		var set [numFields]bool
+		for _, f := range fields {
+			set[f] = true
+		}
+		return owners{known: true, pacer: map[string][numFields]bool{"app": set}, others: map[string][numFields][]string{}}
+	}
+	withOthers := func(o owners, f field, managers ...string) owners {
+		fields := o.others["app"]
+		fields[f] = managers
+		o.others["app"] = fields
+		return o
+	}
+	prev := &record{At: t0, Containers: map[string]map[string]string{"app": {"requests.cpu": "250m", "env.GOMAXPROCS": "2"}}}
+	gomaxprocs := func(v string) corev1.EnvVar { return corev1.EnvVar{Name: "GOMAXPROCS", Value: v} }
 	tests := []struct {
-		value   string
-		waiting bool
+		name       string
+		containers []namedLive
+		own        owners
+		prev       *record
+		action     recommender.Action
+		force      bool
+		lost       string
 	}{
-		{"2026-03-01T11:30:00Z", true},
-		{"2026-03-01T11:00:00Z", false}, // exactly an interval ago
-		{"2026-03-01T12:30:00Z", true},  // a clock a little ahead
-		{"2099-01-01T00:00:00Z", false}, // not a time pacer wrote
-		{"yesterday", false},
+		{name: "in control", containers: app(map[corev1.ResourceName]string{cpu: "0.25"}, gomaxprocs("2")), own: held(cpuRequest, goMaxProcs),
+			action: recommender.ActionWritten},
+		{name: "in control, a new field another manager owns", containers: app(map[corev1.ResourceName]string{cpu: "250m", memory: "100Mi"}, gomaxprocs("2")),
+			own: withOthers(held(cpuRequest, goMaxProcs), memoryRequest, "helm"), action: recommender.ActionWritten, force: true},
+		{name: "a value changed", containers: app(map[corev1.ResourceName]string{cpu: "300m"}, gomaxprocs("2")),
+			own: withOthers(held(goMaxProcs), cpuRequest, "kubectl-edit"), action: recommender.ActionConflict,
+			lost: "container app cpu request 250m → 300m (kubectl-edit)"},
+		{name: "another owner at pacer's value", containers: app(map[corev1.ResourceName]string{cpu: "250m"}, gomaxprocs("2")),
+			own: withOthers(held(cpuRequest, goMaxProcs), goMaxProcs, "argocd-controller"), action: recommender.ActionConflict,
+			lost: "container app GOMAXPROCS 2, now also owned by argocd-controller"},
+		{name: "a field removed", containers: app(map[corev1.ResourceName]string{cpu: "250m"}), own: held(cpuRequest), action: recommender.ActionConflict,
+			lost: "container app GOMAXPROCS 2 → unset"},
+		{name: "env set from a ConfigMap", containers: app(map[corev1.ResourceName]string{cpu: "250m"},
+			corev1.EnvVar{Name: "GOMAXPROCS", ValueFrom: &corev1.EnvVarSource{ConfigMapKeyRef: &corev1.ConfigMapKeySelector{Key: "procs"}}}),
+			own: withOthers(held(cpuRequest), goMaxProcs, "helm"), action: recommender.ActionConflict, lost: "container app GOMAXPROCS 2 → valueFrom (helm)"},
+		{name: "no longer pacer's", containers: app(map[corev1.ResourceName]string{cpu: "250m"}, gomaxprocs("2")), own: held(goMaxProcs),
+			action: recommender.ActionConflict, lost: "container app cpu request 250m, no longer owned by pacer"},
+		{name: "managedFields unknown", containers: app(map[corev1.ResourceName]string{cpu: "250m"}, gomaxprocs("2")), action: recommender.ActionWritten},
+		{name: "the container removed", containers: templateContainers(&corev1.PodSpec{Containers: []corev1.Container{container("other", nil, nil)}}),
+			own: held(), action: recommender.ActionUnchanged},
 	}
 	for _, tt := range tests {
-		if _, got := l.waitingFor(map[string]string{LastAppliedAnnotation: tt.value}, t0); got != tt.waiting {
-			t.Errorf("%s: waiting %v, want %v", tt.value, got, tt.waiting)
+		t.Run(tt.name, func(t *testing.T) {
+			r := rec(web(), recommender.ContainerRecommendation{Container: "app", Target: recommender.Resources{
+				CPURequestCores: 0.5, MemoryRequestBytes: 128 * mib, GOMAXPROCS: 2}})
+			p := planner{minChangePercent: DefaultMinChangePercent}.plan(&r, tt.containers, tt.own, prev)
+			if p.action != tt.action || p.force != tt.force {
+				t.Fatalf("got %s (forced %t) %q, want %s (forced %t)", p.action, p.force, p.reason, tt.action, tt.force)
+			}
+			if tt.lost == "" {
+				return
+			}
+			if len(p.lost) != 1 || p.lost[0].String() != tt.lost {
+				t.Errorf("lost %v, want %s", p.lost, tt.lost)
+			}
+			for _, want := range []string{"fields pacer set were changed after it: " + tt.lost, "pacer would set container app: cpu request",
+				"kubectl annotate deployment -n shop web pacer.dev/applied-resources-"} {
+				if !strings.Contains(p.reason, want) {
+					t.Errorf("reason %q does not say %q", p.reason, want)
+				}
+			}
+		})
+	}
+}
+
+func TestReadRecord(t *testing.T) {
+	r := newRecord([]containerPlan{{name: "app", fields: [numFields]*setting{cpuRequest: desired(recommender.Resources{CPURequestCores: 1.5}, cpuRequest),
+		goMemLimit: desired(recommender.Resources{GOMEMLIMITBytes: 300 * mib}, goMemLimit)}}}, t0.Add(1500*time.Millisecond))
+	want := `{"at":"2026-03-01T12:00:01Z","containers":{"app":{"env.GOMEMLIMIT":"300MiB","requests.cpu":"1500m"}}}`
+	if r.String() != want {
+		t.Errorf("record %s, want %s", r, want)
+	}
+	got, err := readRecord(map[string]string{AppliedResourcesAnnotation: want})
+	if err != nil || got == nil || got.String() != want {
+		t.Errorf("read back %v, %v", got, err)
+	}
+	if got, err := readRecord(nil); got != nil || err != nil {
+		t.Errorf("no annotation: %v, %v", got, err)
+	}
+	for _, bad := range []string{"2026-03-01T12:00:00Z", `{"containers":{}}`, `{"at":"2026-03-01T12:00:00Z","containers":{"app":{"requests.gpu":"1"}}}`} {
+		if _, err := readRecord(map[string]string{AppliedResourcesAnnotation: bad}); err == nil || !strings.Contains(err.Error(), "is not what pacer writes") {
+			t.Errorf("%s: error %v", bad, err)
+		}
+	}
+}
+
+func TestLimiterReadsTheRecord(t *testing.T) {
+	l := newLimiter(time.Hour)
+	tests := []struct {
+		at      time.Time
+		waiting bool
+	}{
+		{t0.Add(-30 * time.Minute), true},
+		{t0.Add(-time.Hour), false},       // exactly an interval ago
+		{t0.Add(30 * time.Minute), true},  // a clock a little ahead
+		{t0.Add(1000 * time.Hour), false}, // not a time pacer wrote
+	}
+	for _, tt := range tests {
+		if _, got := l.waitingFor(&record{At: tt.at}, t0); got != tt.waiting {
+			t.Errorf("%s: waiting %v, want %v", tt.at, got, tt.waiting)
 		}
 	}
 	if _, got := l.waitingFor(nil, t0); got {
-		t.Errorf("no annotation: waiting")
+		t.Errorf("no record: waiting")
 	}
 }
 
 func TestLimiterExpires(t *testing.T) {
 	l := newLimiter(time.Hour)
+	other := ref(recommender.KindDeployment, "other")
 	l.changed(web(), t0)
-	l.refused(ref(recommender.KindDeployment, "other"), conflict{at: t0})
-	l.expire(t0.Add(59 * time.Minute))
-	if len(l.applied) != 1 || len(l.conflicts) != 1 {
-		t.Fatalf("expired too early: %v %v", l.applied, l.conflicts)
+	l.backOff(other, backOff{record: "{}"})
+	l.expire(t0.Add(59*time.Minute), map[recommender.WorkloadRef]bool{other: true})
+	if len(l.applied) != 1 || len(l.backedOff) != 1 {
+		t.Fatalf("expired too early: %v %v", l.applied, l.backedOff)
 	}
-	l.expire(t0.Add(time.Hour))
-	if len(l.applied) != 0 || len(l.conflicts) != 0 {
-		t.Errorf("kept %v %v", l.applied, l.conflicts)
+	l.expire(t0.Add(time.Hour), map[recommender.WorkloadRef]bool{web(): true})
+	if len(l.applied) != 0 || len(l.backedOff) != 0 {
+		t.Errorf("kept %v %v", l.applied, l.backedOff)
+	}
+}
+
+func TestLimiterWarnsOncePerBackOff(t *testing.T) {
+	l := newLimiter(time.Hour)
+	for i, tc := range []struct {
+		b    backOff
+		news bool
+	}{
+		{backOff{record: "a", refused: true}, true},
+		{backOff{record: "a"}, false},
+		{backOff{record: "b"}, true},
+		{backOff{record: "b"}, false},
+	} {
+		if got := l.backOff(web(), tc.b); got != tc.news {
+			t.Errorf("%d: backing off over %s is news %t, want %t", i, tc.b.record, got, tc.news)
+		}
+		if i == 1 {
+			if _, ok := l.refused(web(), "a"); !ok {
+				t.Errorf("a refused apply forgotten while the record stays")
+			}
+		}
+	}
+	if _, ok := l.refused(web(), "b"); ok {
+		t.Errorf("a refused apply remembered over another record")
+	}
+	l.inControl(web())
+	if !l.backOff(web(), backOff{record: "b"}) {
+		t.Errorf("a back-off after control again is not news")
 	}
 }

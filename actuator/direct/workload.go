@@ -59,23 +59,38 @@ func getObject(ctx context.Context, client kubernetes.Interface, ref recommender
 	return object{}, fmt.Errorf("direct mode cannot change a %s", ref.Kind)
 }
 
+// applyRequest is what pacer applies to a workload.
+type applyRequest struct {
+	annotations map[string]string
+	pod         *corev1ac.PodSpecApplyConfiguration
+	// resourceVersion, when set, makes the apply fail if the workload is
+	// no longer at it.
+	resourceVersion string
+}
+
 // applyObject server-side applies pacer's annotations and pod template
-// fields to a workload, never forced.
-func applyObject(ctx context.Context, client kubernetes.Interface, ref recommender.WorkloadRef, annotations map[string]string, pod *corev1ac.PodSpecApplyConfiguration, fieldManager string) error {
+// fields to a workload.
+func applyObject(ctx context.Context, client kubernetes.Interface, ref recommender.WorkloadRef, req applyRequest, opts metav1.ApplyOptions) error {
 	apps := client.AppsV1()
-	opts := metav1.ApplyOptions{FieldManager: fieldManager, Force: false}
-	template := corev1ac.PodTemplateSpec().WithSpec(pod)
+	template := corev1ac.PodTemplateSpec().WithSpec(req.pod)
+	var rv *string
+	if req.resourceVersion != "" {
+		rv = &req.resourceVersion
+	}
 	var err error
 	switch ref.Kind {
 	case recommender.KindDeployment:
-		_, err = apps.Deployments(ref.Namespace).Apply(ctx, appsv1ac.Deployment(ref.Name, ref.Namespace).
-			WithAnnotations(annotations).WithSpec(appsv1ac.DeploymentSpec().WithTemplate(template)), opts)
+		ac := appsv1ac.Deployment(ref.Name, ref.Namespace).WithAnnotations(req.annotations).WithSpec(appsv1ac.DeploymentSpec().WithTemplate(template))
+		ac.ResourceVersion = rv
+		_, err = apps.Deployments(ref.Namespace).Apply(ctx, ac, opts)
 	case recommender.KindStatefulSet:
-		_, err = apps.StatefulSets(ref.Namespace).Apply(ctx, appsv1ac.StatefulSet(ref.Name, ref.Namespace).
-			WithAnnotations(annotations).WithSpec(appsv1ac.StatefulSetSpec().WithTemplate(template)), opts)
+		ac := appsv1ac.StatefulSet(ref.Name, ref.Namespace).WithAnnotations(req.annotations).WithSpec(appsv1ac.StatefulSetSpec().WithTemplate(template))
+		ac.ResourceVersion = rv
+		_, err = apps.StatefulSets(ref.Namespace).Apply(ctx, ac, opts)
 	case recommender.KindDaemonSet:
-		_, err = apps.DaemonSets(ref.Namespace).Apply(ctx, appsv1ac.DaemonSet(ref.Name, ref.Namespace).
-			WithAnnotations(annotations).WithSpec(appsv1ac.DaemonSetSpec().WithTemplate(template)), opts)
+		ac := appsv1ac.DaemonSet(ref.Name, ref.Namespace).WithAnnotations(req.annotations).WithSpec(appsv1ac.DaemonSetSpec().WithTemplate(template))
+		ac.ResourceVersion = rv
+		_, err = apps.DaemonSets(ref.Namespace).Apply(ctx, ac, opts)
 	default:
 		err = fmt.Errorf("direct mode cannot change a %s", ref.Kind)
 	}
