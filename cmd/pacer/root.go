@@ -47,7 +47,7 @@ recommends CPU, memory, GOMEMLIMIT, GOMAXPROCS and replicas for each workload.`,
 	root.SetErr(stderr)
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
-	root.AddCommand(newTopCommand(g), newDemoCommand(g), newRecordCommand(g), newRecommendCommand(), newReportCommand(g), newServeCommand(g), newPolicyCommand(), newVersionCommand())
+	root.AddCommand(newTopCommand(g), newDemoCommand(g), newRecordCommand(g), newRecommendCommand(), newReportCommand(g), newServeCommand(g), newBacktestCommand(), newPolicyCommand(), newVersionCommand())
 	return root
 }
 
