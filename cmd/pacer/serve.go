@@ -293,7 +293,9 @@ func (o *serveOptions) router(reg *prometheus.Registry, dash *report.Dashboard, 
 }
 
 // readiness says why pacer is not ready, or "" when it is: caches synced
-// and the last cycle read data.
+// and the last cycle read from the source. A source that answers with no
+// Go pods at all is ready (an empty cluster must still roll out); the
+// PacerSourceNoData alert covers that case.
 func readiness(watcher *kube.Watcher, loop *recommender.Loop) string {
 	if !watcher.Synced() {
 		return "the Kubernetes caches have not synced"
@@ -302,10 +304,8 @@ func readiness(watcher *kube.Watcher, loop *recommender.Loop) string {
 	switch {
 	case c == nil:
 		return "no cycle has finished"
-	case c.Err != nil:
-		return "the last cycle failed: " + c.Err.Error()
-	case c.Snapshot == nil || len(c.Snapshot.Containers()) == 0:
-		return "the last cycle read no data"
+	case c.Err != nil || c.Snapshot == nil:
+		return fmt.Sprintf("the last cycle failed: %v", c.Err)
 	}
 	return ""
 }

@@ -283,7 +283,7 @@ func TestServe(t *testing.T) {
 	if err != nil || !strings.Contains(body, `"cpuRequestCores": 0.1`) {
 		t.Errorf("the report does not show the Deployments' CPU request of 100m: %v", err)
 	}
-	t.Run("VPA status", func(t *testing.T) { testVPAStatus(t, f, s, c) })
+	t.Run("VPA status", func(t *testing.T) { testVPAStatus(t, f, c) })
 	t.Run("report with Kubernetes", func(t *testing.T) { testReportWithKubernetes(t, f, c) })
 	t.Run("HPA target", func(t *testing.T) { testHPATarget(t, s, c) })
 	t.Run("leader failover", func(t *testing.T) { testLeaderFailover(t, f, s, c) })
@@ -484,7 +484,7 @@ func pacerEvents(t *testing.T, c *kube.Cluster) int {
 // testVPAStatus checks that pacer wrote the status of the VPA that names
 // it, with the numbers it serves and that pacer report computes from the
 // same data, and left the other VPA alone.
-func testVPAStatus(t *testing.T, f *fixture, s *pacerServe, c *kube.Cluster) {
+func testVPAStatus(t *testing.T, f *fixture, c *kube.Cluster) {
 	var v *vpav1.VerticalPodAutoscaler
 	waitFor(t, 30*time.Second, "pacer to write the status of VPA alloc", func() (bool, error) {
 		v = getVPA(t, c, "alloc")
