@@ -11,7 +11,7 @@ BENCHSTAT     := $(TOOLS_DIR)/benchstat-$(BENCHSTAT_VERSION)/benchstat
 FUZZTIME      ?= 10s
 BENCHCOUNT    ?= 6
 
-.PHONY: all build demo test deps kube-binaries vet fmt-check unit integration fuzz lint bench update-golden clean
+.PHONY: all build demo test deps kube-binaries helm vet fmt-check unit integration fuzz lint bench update-golden clean
 
 all: build
 
@@ -36,6 +36,11 @@ deps:
 kube-binaries:
 	@GO=$(GO) hack/kube-binaries.sh
 
+## helm: build the pinned Helm from hack/helmtools into Go's build cache, so
+## the deploy test renders the chart without paying for the build
+helm:
+	cd hack/helmtools && $(GO) build -o /dev/null helm.sh/helm/v4/cmd/helm
+
 vet:
 	$(GO) vet ./...
 	$(GO) vet -tags integration ./test/...
@@ -47,8 +52,8 @@ fmt-check:
 unit:
 	$(GO) test -race -count=1 ./...
 
-integration: deps kube-binaries
-	$(GO) test -race -count=1 -tags integration ./test/integration/...
+integration: deps kube-binaries helm
+	$(GO) test -race -count=1 -timeout 30m -tags integration ./test/integration/...
 
 fuzz:
 	@GO=$(GO) FUZZTIME=$(FUZZTIME) hack/fuzz.sh

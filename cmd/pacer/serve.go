@@ -47,6 +47,7 @@ type serveOptions struct {
 	resourceMetrics bool
 	rateMetrics     []string
 	leader          leaderOptions
+	external        externalOptions
 }
 
 func newServeCommand(g *globalOptions) *cobra.Command {
@@ -74,6 +75,7 @@ leader (a Lease) writes. --dry-run writes nothing anywhere.`,
 	o.sources.addFlags(fs)
 	o.kube.addFlags(fs)
 	o.leader.addFlags(fs)
+	o.external.addFlags(fs)
 	fs.StringVar(&o.namespace, "watch-namespace", "", "only this namespace (default: all)")
 	fs.StringVar(&o.policyFile, "policy", "", "policy file (default: the built-in policy)")
 	fs.DurationVar(&o.interval, "interval", time.Minute, "time between cycles")
@@ -170,6 +172,9 @@ func (o *serveOptions) run(ctx context.Context, stderr io.Writer, log *slog.Logg
 	sinks := []recommender.Sink{exporter, dash}
 	for _, w := range writers {
 		sinks = append(sinks, leaderOnly{w, leading})
+	}
+	if sinks, err = o.startExternal(ctx, sinks, typed, dyn, reg, eval.workloadOf, log); err != nil {
+		return err
 	}
 	loop, err := recommender.NewLoop(src, eval, recommender.LoopOptions{
 		Interval: o.interval, Timeout: o.cycleTimeout, Step: o.step, Lookback: o.lookback,
@@ -288,6 +293,7 @@ func (o *serveOptions) router(reg *prometheus.Registry, dash *report.Dashboard, 
 		r.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		r.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	}
+	o.routeExternal(r)
 	r.Mount("/", dash.Handler())
 	return r
 }

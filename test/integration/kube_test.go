@@ -122,11 +122,8 @@ spec:
 			t.Errorf("%s (pid %d) is still running after Stop", name, pid)
 		}
 	}
-	for _, bin := range []string{c.Binaries.APIServer, c.Binaries.ControllerManager, c.Binaries.Kubectl} {
-		if leftovers := processesOf(t, bin); len(leftovers) > 0 {
-			t.Errorf("%s still running after Stop: pids %v", bin, leftovers)
-		}
-	}
+	// Only this cluster's processes are checked: another suite on the same
+	// machine may run a control plane of its own from the same binaries.
 }
 
 // deployment is a Deployment of one container whose image no kubelet pulls.

@@ -102,7 +102,8 @@ func startServe(t *testing.T, f *fixture, c *kube.Cluster, extra ...string) *pac
 	}
 	args := append([]string{"serve", "--prometheus-url", f.promURL, "--kubeconfig", c.Kubeconfig,
 		"--leader-elect-namespace", "default", "--interval", "2s", "--step", "1s", "--lookback", "1m",
-		"--rate-range", rateRange.String(), "--policy", policyFile, "--listen", "127.0.0.1:0", "--log-format", "json"}, extra...)
+		"--rate-range", rateRange.String(), "--policy", policyFile, "--listen", "127.0.0.1:0", "--log-format", "json",
+		"--external-metrics-listen", "127.0.0.1:0"}, extra...)
 	s := &pacerServe{cmd: exec.Command(pacerBinary, args...), done: make(chan error, 1)}
 	stderr, err := s.cmd.StderrPipe()
 	if err != nil {
