@@ -145,22 +145,28 @@ func (o *demoOptions) run(ctx context.Context, stdout, stderr io.Writer, log *sl
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return scraper.Run(ctx) })
 	g.Go(func() error { return loop.Run(ctx) })
+	serveHTTP(ctx, g, srv, ln, "dashboard", 5*time.Second)
+	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}
+
+// serveHTTP serves srv on ln in g until ctx ends, then shuts it down,
+// giving requests in flight up to grace to finish.
+func serveHTTP(ctx context.Context, g *errgroup.Group, srv *http.Server, ln net.Listener, what string, grace time.Duration) {
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("dashboard: %w", err)
+			return fmt.Errorf("%s: %w", what, err)
 		}
 		return nil
 	})
 	g.Go(func() error {
 		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 		defer cancel()
 		return srv.Shutdown(shutdown)
 	})
-	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return nil
 }
 
 // listen binds the dashboard's address, or a free port on the same host

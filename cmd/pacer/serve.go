@@ -194,18 +194,7 @@ func (o *serveOptions) run(ctx context.Context, stderr io.Writer, log *slog.Logg
 
 	g, ctx := errgroup.WithContext(ctx)
 	watcher.Start(ctx)
-	g.Go(func() error {
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("HTTP server: %w", err)
-		}
-		return nil
-	})
-	g.Go(func() error {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		return srv.Shutdown(shutdown)
-	})
+	serveHTTP(ctx, g, srv, ln, "HTTP server", 10*time.Second)
 	if run, ok := src.(*scrape.Scraper); ok {
 		g.Go(func() error { return run.Run(ctx) })
 	}
