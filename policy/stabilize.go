@@ -158,6 +158,12 @@ type ReplicaStabilizer struct {
 	upEvents        []replicaRecord
 	downEvents      []replicaRecord
 	started         bool
+	// observed is the current count of the previous call: scale events are
+	// the changes of current the caller reports, not the results returned,
+	// since whoever applies them (an HPA scaling on pacer's number, a
+	// person) may apply them late or not at all.
+	observed   int32
+	observedAt time.Time
 }
 
 // NewReplicaStabilizer returns a stabilizer for b, or an error if b is invalid.
@@ -187,22 +193,27 @@ func NewReplicaStabilizer(b Behavior) (*ReplicaStabilizer, error) {
 //     that range moves straight to the nearest bound, and a current of 0 with
 //     minReplicas > 0 means scaling is disabled (the result is 0).
 //
-// Next assumes the caller applies the result: a result other than current is
-// recorded as a scale event at now. now should not go backwards. Negative
-// counts are treated as 0; if minReplicas > maxReplicas, maxReplicas wins.
+// Scale events are the changes of current between calls, dated at the
+// earlier call: a result not (yet) applied uses none of the rate
+// budget, so a recommendation that waits for an HPA does not swing back and
+// forth. now should not go backwards. Negative counts are treated as 0; if
+// minReplicas > maxReplicas, maxReplicas wins.
 func (s *ReplicaStabilizer) Next(now time.Time, current, desired, minReplicas, maxReplicas int32) (int32, string) {
 	current, desired = max(current, 0), max(desired, 0)
 	maxReplicas = max(maxReplicas, 0)
 	minReplicas = min(max(minReplicas, 0), maxReplicas)
 	s.prune(now)
+	if s.started && current != s.observed {
+		// The change came after the previous call: it is dated then.
+		s.recordScale(s.observedAt, s.observed, current)
+	}
+	s.observed, s.observedAt = current, now
 	switch {
 	case current == 0 && minReplicas > 0:
 		return 0, "scaling disabled: current replicas is 0"
 	case current > maxReplicas:
-		s.recordScale(now, current, maxReplicas)
 		return maxReplicas, fmt.Sprintf("current %d above maxReplicas %d", current, maxReplicas)
 	case current < minReplicas:
-		s.recordScale(now, current, minReplicas)
 		return minReplicas, fmt.Sprintf("current %d below minReplicas %d", current, minReplicas)
 	}
 	if !s.started {
@@ -212,7 +223,6 @@ func (s *ReplicaStabilizer) Next(now time.Time, current, desired, minReplicas, m
 	stabilized, stabilizeReason := s.stabilize(now, current, desired)
 	s.recommendations = append(s.recommendations, replicaRecord{at: now, replicas: desired})
 	result, rateReason := s.limitRate(now, current, stabilized, minReplicas, maxReplicas)
-	s.recordScale(now, current, result)
 	switch {
 	case stabilizeReason == "":
 		return result, rateReason

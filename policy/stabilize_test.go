@@ -404,3 +404,29 @@ func TestReplicaStabilizerProperties(t *testing.T) {
 		}
 	}
 }
+
+// TestReplicaStabilizerWaitsForTheScaleToHappen: a result the caller has not
+// applied yet (an HPA syncs later) uses none of the rate budget, so the
+// recommendation holds steady instead of swinging back to current.
+func TestReplicaStabilizerWaitsForTheScaleToHappen(t *testing.T) {
+	s, err := NewReplicaStabilizer(DefaultBehavior())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	var got []int32
+	for i := range 6 {
+		next, _ := s.Next(t0.Add(time.Duration(i)*2*time.Second), 3, 10, 1, 100)
+		got = append(got, next)
+	}
+	for i, n := range got {
+		if n != got[0] || n <= 3 {
+			t.Fatalf("call %d: %v; want the same scale-up every call while current stays 3", i, got)
+		}
+	}
+	// Once the HPA scales to that count, the change counts against the budget.
+	next, why := s.Next(t0.Add(13*time.Second), got[0], 40, 1, 100)
+	if next >= 40 || why == "" {
+		t.Errorf("after scaling 3 → %d within the period: Next = %d %q, want a rate limit", got[0], next, why)
+	}
+}
