@@ -114,6 +114,10 @@ type Horizontal struct {
 	// ScaleUpCPUPercent: above this CPU utilization of the request, scale up
 	// whatever the request rate says. In (0, 100].
 	ScaleUpCPUPercent float64 `yaml:"scaleUpCPUPercent"`
+	// TolerancePercent: while the request rate per pod, or the CPU
+	// utilization, is within this much of its target, replicas stay as they
+	// are (the HPA's --horizontal-pod-autoscaler-tolerance, 10%). In [0, 100).
+	TolerancePercent float64 `yaml:"tolerancePercent"`
 	// ScaleDownBelowRequestRatePerPod: scale down only below this per-pod
 	// rate, in [0, TargetRequestRatePerPod].
 	ScaleDownBelowRequestRatePerPod float64 `yaml:"scaleDownBelowRequestRatePerPod"`
@@ -182,7 +186,7 @@ func Default() Policy {
 		},
 		Horizontal: Horizontal{
 			Enabled: true, TargetRequestRatePerPod: 1000, RateWindow: Duration(time.Minute),
-			ScaleUpCPUPercent: 70, ScaleDownBelowRequestRatePerPod: 300,
+			ScaleUpCPUPercent: 70, TolerancePercent: 10, ScaleDownBelowRequestRatePerPod: 300,
 			ScaleDownStabilization: Duration(300 * time.Second), ScaleDownMaxPercent: 10,
 			ScaleDownPeriod: Duration(60 * time.Second), MinReplicas: 1, MaxReplicas: 100,
 		},

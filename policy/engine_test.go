@@ -300,6 +300,7 @@ func TestReplicas(t *testing.T) {
 		rules []string
 	}{
 		{"request rate", pods(2, 2500, 0.5), recommender.Current{}, 5, []string{"replicas.request-rate"}},
+		{"within the tolerance", pods(2, 1080, 0.5), recommender.Current{}, 2, []string{"replicas.tolerance"}},
 		{"cpu guard needs the current request", pods(2, 100, 0.9), recommender.Current{}, 2, []string{"replicas.cpu-guard", "replicas.behavior"}},
 		{"cpu guard", pods(2, 100, 0.9), recommender.Current{Containers: map[string]recommender.Resources{"app": {CPURequestCores: 1}}}, 3, []string{"replicas.cpu-guard"}},
 		{"no scale-down above the floor", pods(4, 400, 0.5), recommender.Current{}, 4, []string{"replicas.scale-down-condition"}},

@@ -61,12 +61,19 @@ func (w *workloadState) horizontal(now time.Time, cur recommender.Current) (*rec
 	r := &steps{name: "replicas", value: float64(current)}
 	r.reasons = s.reasons
 	perPod := total / float64(current)
-	r.apply("replicas.request-rate", math.Ceil(total/out.TargetPerPod), h.RateWindow.D(),
-		map[string]float64{"request_rate": total, "target_per_pod": out.TargetPerPod},
-		"%.1f requests/s (mean over %s) over a target of %g per pod", total, h.RateWindow.D(), out.TargetPerPod)
+	tolerance := h.TolerancePercent / 100
+	if ratio := perPod / out.TargetPerPod; math.Abs(ratio-1) <= tolerance {
+		r.reasons = append(r.reasons, recommender.Reason{Rule: "replicas.tolerance", Window: h.RateWindow.D(),
+			Inputs:  map[string]float64{"request_rate_per_pod": perPod, "target_per_pod": out.TargetPerPod},
+			Message: fmt.Sprintf("%.1f requests/s per pod is within %g%% of the target %g: replicas stay", perPod, h.TolerancePercent, out.TargetPerPod)})
+	} else {
+		r.apply("replicas.request-rate", math.Ceil(total/out.TargetPerPod), h.RateWindow.D(),
+			map[string]float64{"request_rate": total, "target_per_pod": out.TargetPerPod},
+			"%.1f requests/s (mean over %s) over a target of %g per pod", total, h.RateWindow.D(), out.TargetPerPod)
+	}
 	if cpuRequest > 0 && !math.IsNaN(cpuPerPod) {
 		util := cpuPerPod / cpuRequest * 100
-		if byCPU := math.Ceil(float64(current) * util / h.ScaleUpCPUPercent); util > h.ScaleUpCPUPercent && byCPU > r.value {
+		if byCPU := math.Ceil(float64(current) * util / h.ScaleUpCPUPercent); util > h.ScaleUpCPUPercent*(1+tolerance) && byCPU > r.value {
 			r.apply("replicas.cpu-guard", byCPU, h.RateWindow.D(),
 				map[string]float64{"cpu_utilization_percent": util, "threshold_percent": h.ScaleUpCPUPercent},
 				"CPU at %.0f%% of the request is above %g%%", util, h.ScaleUpCPUPercent)

@@ -186,6 +186,7 @@ func (h Horizontal) validate(v *validator) {
 	v.positive("horizontal.targetRequestRatePerPod", h.TargetRequestRatePerPod)
 	v.duration("horizontal.rateWindow", h.RateWindow, time.Second, 24*time.Hour)
 	v.percent("horizontal.scaleUpCPUPercent", h.ScaleUpCPUPercent, 100, false)
+	v.percent("horizontal.tolerancePercent", h.TolerancePercent, 99, true)
 	v.nonNegative("horizontal.scaleDownBelowRequestRatePerPod", h.ScaleDownBelowRequestRatePerPod)
 	if h.ScaleDownBelowRequestRatePerPod > h.TargetRequestRatePerPod {
 		v.addVersus("horizontal.scaleDownBelowRequestRatePerPod", "horizontal.targetRequestRatePerPod",
