@@ -144,6 +144,7 @@ func (o *serveOptions) run(ctx context.Context, stderr io.Writer, log *slog.Logg
 	if err != nil {
 		return err
 	}
+	scraper, _ := src.(*scrape.Scraper) // runs beside the loop, before any wrapping
 	if o.resourceMetrics {
 		mc, err := metricsclient.NewForConfig(cfg)
 		if err != nil {
@@ -195,8 +196,8 @@ func (o *serveOptions) run(ctx context.Context, stderr io.Writer, log *slog.Logg
 	g, ctx := errgroup.WithContext(ctx)
 	watcher.Start(ctx)
 	serveHTTP(ctx, g, srv, ln, "HTTP server", 10*time.Second)
-	if run, ok := src.(*scrape.Scraper); ok {
-		g.Go(func() error { return run.Run(ctx) })
+	if scraper != nil {
+		g.Go(func() error { return scraper.Run(ctx) })
 	}
 	g.Go(func() error {
 		return o.leader.run(ctx, typed, func(lead bool) {
