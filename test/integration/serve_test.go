@@ -96,14 +96,22 @@ type pacerServe struct {
 // cluster, with the suite's short windows, and stops it when the test ends.
 func startServe(t *testing.T, f *fixture, c *kube.Cluster, extra ...string) *pacerServe {
 	t.Helper()
+	return startServeFrom(t, f, c, []string{"--prometheus-url", f.promURL}, extra...)
+}
+
+// startServeFrom is startServe with the source flags given.
+func startServeFrom(t *testing.T, f *fixture, c *kube.Cluster, source []string, extra ...string) *pacerServe {
+	t.Helper()
 	policyFile := filepath.Join(t.TempDir(), "policy.yaml")
 	if err := os.WriteFile(policyFile, []byte(reportPolicy), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	args := append([]string{"serve", "--prometheus-url", f.promURL, "--kubeconfig", c.Kubeconfig,
+	args := append([]string{"serve"}, source...)
+	args = append(args, "--kubeconfig", c.Kubeconfig,
 		"--leader-elect-namespace", "default", "--interval", "2s", "--step", "1s", "--lookback", "1m",
 		"--rate-range", rateRange.String(), "--policy", policyFile, "--listen", "127.0.0.1:0", "--log-format", "json",
-		"--external-metrics-listen", "127.0.0.1:0"}, extra...)
+		"--external-metrics-listen", "127.0.0.1:0")
+	args = append(args, extra...)
 	s := &pacerServe{cmd: exec.Command(pacerBinary, args...), done: make(chan error, 1)}
 	stderr, err := s.cmd.StderrPipe()
 	if err != nil {
@@ -288,6 +296,15 @@ func TestServe(t *testing.T) {
 	t.Run("report with Kubernetes", func(t *testing.T) { testReportWithKubernetes(t, f, c) })
 	t.Run("HPA target", func(t *testing.T) { testHPATarget(t, s, c) })
 	t.Run("leader failover", func(t *testing.T) { testLeaderFailover(t, f, s, c) })
+	t.Run("built-in scraper", func(t *testing.T) {
+		var source []string
+		for name, ref := range f.refs {
+			source = append(source, "--scrape", f.procs[name].URL+"/metrics#namespace="+ref.Namespace+"&pod="+ref.Pod+"&container="+ref.Container)
+		}
+		source = append(source, "--scrape-interval", "1s")
+		s := startServeFrom(t, f, c, source, "--dry-run", "--leader-elect-id", "pacer-scrape")
+		s.waitReady(t)
+	})
 }
 
 // testHPATarget opts an HPA in: pacer takes over its request-rate target,
