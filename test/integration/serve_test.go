@@ -96,11 +96,11 @@ type pacerServe struct {
 // cluster, with the suite's short windows, and stops it when the test ends.
 func startServe(t *testing.T, f *fixture, c *kube.Cluster, extra ...string) *pacerServe {
 	t.Helper()
-	return startServeFrom(t, f, c, []string{"--prometheus-url", f.promURL}, extra...)
+	return startServeFrom(t, c, []string{"--prometheus-url", f.promURL}, extra...)
 }
 
 // startServeFrom is startServe with the source flags given.
-func startServeFrom(t *testing.T, f *fixture, c *kube.Cluster, source []string, extra ...string) *pacerServe {
+func startServeFrom(t *testing.T, c *kube.Cluster, source []string, extra ...string) *pacerServe {
 	t.Helper()
 	policyFile := filepath.Join(t.TempDir(), "policy.yaml")
 	if err := os.WriteFile(policyFile, []byte(reportPolicy), 0o644); err != nil {
@@ -302,7 +302,7 @@ func TestServe(t *testing.T) {
 			source = append(source, "--scrape", f.procs[name].URL+"/metrics#namespace="+ref.Namespace+"&pod="+ref.Pod+"&container="+ref.Container)
 		}
 		source = append(source, "--scrape-interval", "1s")
-		s := startServeFrom(t, f, c, source, "--dry-run", "--leader-elect-id", "pacer-scrape")
+		s := startServeFrom(t, c, source, "--dry-run", "--leader-elect-id", "pacer-scrape")
 		s.waitReady(t)
 	})
 }
