@@ -187,6 +187,11 @@ func (d *decoder) decodeList(n *yaml.Node, v reflect.Value, path string) {
 	for i, e := range n.Content {
 		elem := fmt.Sprintf("%s[%d]", path, i)
 		d.lines[elem] = e.Line
+		if isNull(resolve(e)) {
+			// yaml.v3 would drop the entry without a word; say so instead.
+			d.fail(e.Line, elem, "an empty entry: write a value or remove the line")
+			continue
+		}
 		d.decode(e, list.Index(i), elem)
 	}
 	v.Set(list)

@@ -94,6 +94,8 @@ func TestParseRefuses(t *testing.T) {
 		{"zero target", header + "policies:\n  - name: a\n    horizontal: {targetRequestRatePerPod: 0}\n", "policies[0].horizontal.targetRequestRatePerPod: 0 must be positive"},
 		{"flapping thresholds", header + "policies:\n  - name: a\n    horizontal: {targetRequestRatePerPod: 100, scaleDownBelowRequestRatePerPod: 200}\n", "replicas would flap"},
 		{"bad quantity", header + "policies:\n  - name: a\n    memory: {max: lots}\n", `x.yaml:5: policies[0].memory.max: quantity "lots"`},
+		{"an empty list entry", header + "policies:\n  - name: a\n    selector:\n      namespaces:\n        - x\n        -\n", "x.yaml:8: policies[0].selector.namespaces[1]: an empty entry"},
+		{"an empty namespace", header + "policies:\n  - name: a\n    selector: {namespaces: [x, \"\"]}\n", `policies[0].selector.namespaces[1]: "" is not a namespace name`},
 		{"bad kind", header + "policies:\n  - name: a\n    selector: {kinds: [CronJob]}\n", `"CronJob" is not Deployment, StatefulSet or DaemonSet`},
 		{"limit below request", header + "policies:\n  - name: a\n    memory: {limitRatio: 0.5}\n", "the limit would be below the request"},
 		{"two documents", header + "policies: [{name: a}]\n---\nfoo: 1\n", "more than one YAML document"},

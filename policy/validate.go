@@ -146,6 +146,11 @@ func (p Policy) validate() []problem {
 	} else if len(p.Name) > 63 || !dnsLabel.MatchString(p.Name) {
 		v.add("name", "%q is not a DNS label (lowercase letters, digits and '-', at most 63)", p.Name)
 	}
+	for i, ns := range p.Selector.Namespaces {
+		if len(ns) > 63 || !dnsLabel.MatchString(ns) {
+			v.add(fmt.Sprintf("selector.namespaces[%d]", i), "%q is not a namespace name (a DNS label)", ns)
+		}
+	}
 	for i, k := range p.Selector.Kinds {
 		switch k {
 		case "Deployment", "StatefulSet", "DaemonSet":
