@@ -39,7 +39,8 @@ type Cycle struct {
 type LoopOptions struct {
 	// Interval between cycles (default 1m).
 	Interval time.Duration
-	// Timeout is each cycle's deadline (default: the interval).
+	// Timeout is each cycle's deadline (default: the interval). The fetch
+	// may use three quarters of it; the rest is the sinks'.
 	Timeout time.Duration
 	// Step is the resolution signals are fetched at (default: the interval).
 	Step time.Duration
@@ -138,6 +139,12 @@ func (l *Loop) RunCycle(ctx context.Context) *Cycle {
 
 	ctx, cancel := context.WithTimeout(ctx, l.o.Timeout)
 	defer cancel()
+	// The fetch gets only part of the cycle's deadline: a source that
+	// answers slowly or not at all must leave the sinks time to publish,
+	// or the actuators would see an expired context and the failure would
+	// never reach the cluster, the dashboard or the log.
+	fetchCtx, cancelFetch := context.WithTimeout(ctx, l.o.Timeout*fetchShareNum/fetchShareDen)
+	defer cancelFetch()
 	end := start.Truncate(l.o.Step)
 	if from.IsZero() || end.Sub(from) > l.o.Lookback {
 		from = end.Add(-l.o.Lookback)
@@ -146,8 +153,10 @@ func (l *Loop) RunCycle(ctx context.Context) *Cycle {
 	if c.Window.Range == 0 {
 		c.Window.Step = 0
 	}
-	c.Snapshot, c.Err = l.fetch(ctx, c.Window)
+	c.Snapshot, c.Err = l.fetch(fetchCtx, c.Window)
+	cancelFetch()
 	if c.Err == nil {
+		l.logProblems(c.Snapshot)
 		c.Err = l.eval.Observe(c.Snapshot, l.o.WorkloadOf)
 		l.mu.Lock()
 		l.fetched = end
@@ -173,6 +182,22 @@ func (l *Loop) RunCycle(ctx context.Context) *Cycle {
 	l.last = c
 	l.mu.Unlock()
 	return c
+}
+
+// fetchShareNum/fetchShareDen is the part of the cycle deadline the fetch
+// may use; the rest is kept for evaluating and publishing.
+const fetchShareNum, fetchShareDen = 3, 4
+
+// logProblems logs the signals the source refused (a malformed answer, a
+// failed query): the cycle goes on with the others, and the refused
+// signals keep their last good values until those go stale. A signal with
+// no data is not news and is left to the dashboard and /metrics.
+func (l *Loop) logProblems(snap *Snapshot) {
+	for _, sig := range Signals() {
+		if err, bad := snap.Problems[sig]; bad && !errors.Is(err, ErrNoData) {
+			l.o.Log.Warn("source answer refused; the signal keeps its last good values", "signal", sig, "err", err)
+		}
+	}
 }
 
 // fetch reads the window in pieces of at most maxPointsPerSeries steps.

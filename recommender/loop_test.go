@@ -172,3 +172,38 @@ func TestNewLoopRefusesBadOptions(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// blockingSource answers only when its context ends, like a Prometheus
+// that accepted the connection and never replied.
+type blockingSource struct{}
+
+func (blockingSource) Fetch(ctx context.Context, _ Query) (*Snapshot, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// ctxSink records whether each cycle's context was still live when published.
+type ctxSink struct{ errs []error }
+
+func (s *ctxSink) Publish(ctx context.Context, _ *Cycle) error {
+	s.errs = append(s.errs, ctx.Err())
+	return nil
+}
+
+func TestLoopSlowSourceLeavesTheSinksTimeToPublish(t *testing.T) {
+	sink := &ctxSink{}
+	l, err := NewLoop(blockingSource{}, &fakeEvaluator{}, LoopOptions{Interval: time.Second, Timeout: 200 * time.Millisecond}, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := l.RunCycle(context.Background())
+	if !errors.Is(c.Err, context.DeadlineExceeded) {
+		t.Fatalf("cycle error %v, want the fetch's deadline", c.Err)
+	}
+	if len(sink.errs) != 1 || sink.errs[0] != nil {
+		t.Errorf("the sink was published to with context error %v, want a live context", sink.errs)
+	}
+	if len(c.Recommendations) != 1 {
+		t.Error("a timed-out cycle still recommends from older data")
+	}
+}

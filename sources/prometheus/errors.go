@@ -27,6 +27,9 @@ const (
 	// KindBadResponse: the answer could not be used (malformed, wrong type,
 	// duplicate or unlabeled series).
 	KindBadResponse ErrorKind = "bad_response"
+	// KindPartial: the server answered with warnings that the data may be
+	// incomplete (a store unreachable, a limit hit); the answer is refused.
+	KindPartial ErrorKind = "partial_response"
 )
 
 // QueryError says which query failed, how, and why.

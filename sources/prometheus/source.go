@@ -170,15 +170,19 @@ func (s *Source) fetchSignal(ctx context.Context, sig recommender.Signal, q reco
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	var value model.Value
+	var warnings v1.Warnings
 	if q.Window.Instant() {
-		value, _, _, err = s.api.Query(ctx, query, q.Window.End)
+		value, warnings, _, err = s.api.Query(ctx, query, q.Window.End)
 	} else {
-		value, _, _, err = s.api.QueryRange(ctx, query, v1.Range{
+		value, warnings, _, err = s.api.QueryRange(ctx, query, v1.Range{
 			Start: q.Window.Start(), End: q.Window.End, Step: q.Window.Step,
 		})
 	}
 	if err != nil {
 		return signalResult{err: &QueryError{Signal: sig, Query: query, Kind: classify(ctx, err), Err: err}}
+	}
+	if err := partial(warnings); err != nil {
+		return signalResult{err: &QueryError{Signal: sig, Query: query, Kind: KindPartial, Err: err}}
 	}
 	series, dropped, err := s.toSeries(value)
 	if err != nil {
@@ -192,6 +196,25 @@ func (s *Source) fetchSignal(ctx context.Context, sig recommender.Signal, q reco
 		return signalResult{err: &recommender.NoDataError{Signal: sig, Where: query, Reason: reason}}
 	}
 	return signalResult{series: series}
+}
+
+// partial refuses an answer that came with warnings. A Thanos or Mimir
+// querier that could not reach every store, or a Prometheus that hit a
+// limit, answers "success" with what it had and a warning: sizing a
+// workload from some of its pods, or some of its history, would be sizing
+// it wrong. Informational notes ("PromQL info: ...", which Prometheus 2.46
+// to 2.50 sent as warnings) are not a sign of missing data and pass.
+func partial(warnings v1.Warnings) error {
+	var serious []string
+	for _, w := range warnings {
+		if !strings.HasPrefix(w, "PromQL info:") {
+			serious = append(serious, w)
+		}
+	}
+	if len(serious) == 0 {
+		return nil
+	}
+	return fmt.Errorf("the answer may be partial: %d warnings: %s", len(serious), strings.Join(serious, "; "))
 }
 
 // toSeries converts a query answer, dropping NaN and infinite samples (they

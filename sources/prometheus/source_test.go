@@ -130,6 +130,11 @@ func TestFetchProblems(t *testing.T) {
 		{"no pod label", vector(`{"metric":{"namespace":"a"},"value":[1,"1"]}`), KindBadResponse, "has no pod label"},
 		{"scalar", answer{status: 200, body: `{"status":"success","data":{"resultType":"scalar","result":[1,"1"]}}`}, KindBadResponse, "want a vector or matrix"},
 		{"empty", vector(), "", "returned no series"},
+		{"truncated body", answer{status: 200, body: `{"status":"success","data":{"resultType":"vector","result":[{"metric":{"namespace":"a","pod":"p","container":"c"},"value":[1,"1`}, KindBadResponse, ""},
+		{"not json", answer{status: 200, body: `<html><body>502 Bad Gateway</body></html>`}, KindBadResponse, ""},
+		{"sample not a number", vector(sample("a", "p", "c", "many")), KindBadResponse, ""},
+		{"partial response", answer{status: 200, body: `{"status":"success","warnings":["No StoreAPIs matched for this query"],"data":{"resultType":"vector","result":[` +
+			sample("a", "p", "c", "1") + `]}}`}, KindPartial, "No StoreAPIs matched"},
 		{"nan", vector(sample("a", "p", "c", "NaN"), sample("a", "q", "c", "+Inf")), "", "all 2 samples were NaN or infinite"},
 	}
 	for _, tt := range tests {
@@ -280,5 +285,19 @@ func TestValidate(t *testing.T) {
 	}
 	if errs := (Options{URL: "https://mimir.example/prometheus"}).Validate(); len(errs) != 0 {
 		t.Errorf("valid options refused: %v", errs)
+	}
+}
+
+func TestInformationalWarningsPass(t *testing.T) {
+	srv := fakeAPI(t, func(string) answer {
+		return answer{status: 200, body: `{"status":"success","warnings":["PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: \"go_goroutines\""],` +
+			`"data":{"resultType":"vector","result":[` + sample("a", "p", "c", "1") + `]}}`}
+	})
+	snap, err := newTestSource(t, srv.URL, nil).Fetch(context.Background(), instant())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if problem := snap.Problems[recommender.Goroutines]; problem != nil {
+		t.Errorf("an informational note refused the answer: %v", problem)
 	}
 }
