@@ -27,6 +27,13 @@ type Options struct {
 	Retention time.Duration
 	// MaxSeries caps the number of series held (default 200,000).
 	MaxSeries int
+	// MaxSeriesPerTarget caps the series one target may hold (default
+	// 10,000, at most MaxSeries): a Go service with client_golang's default
+	// metrics exposes about 100, so only a label explosion (a request ID or
+	// a raw URL path as a label) reaches it. A scrape that would pass it is
+	// refused whole, as Prometheus does with sample_limit, and the other
+	// targets keep their room.
+	MaxSeriesPerTarget int
 	// RateRange is the window of rates (default 1m); Lookback is how old the
 	// last sample of a gauge may be (default 5m).
 	RateRange time.Duration
@@ -54,6 +61,9 @@ func (o *Options) applyDefaults() {
 	}
 	if o.MaxSeries == 0 {
 		o.MaxSeries = 200_000
+	}
+	if o.MaxSeriesPerTarget == 0 {
+		o.MaxSeriesPerTarget = min(10_000, o.MaxSeries)
 	}
 	if o.RateRange == 0 {
 		o.RateRange = time.Minute
@@ -107,8 +117,11 @@ func (o Options) Validate() []error {
 	if o.Retention < o.RateRange {
 		errs = append(errs, fmt.Errorf("retention %s is shorter than the rate range %s", o.Retention, o.RateRange))
 	}
-	if o.MaxBodyBytes < 0 || o.MaxSeries < 0 {
+	if o.MaxBodyBytes < 0 || o.MaxSeries < 0 || o.MaxSeriesPerTarget < 0 {
 		errs = append(errs, errors.New("body and series limits must not be negative"))
+	}
+	if o.MaxSeries > 0 && o.MaxSeriesPerTarget > o.MaxSeries {
+		errs = append(errs, fmt.Errorf("series limit per target %d is above the limit of the whole store %d", o.MaxSeriesPerTarget, o.MaxSeries))
 	}
 	if _, err := newEvaluator(nil, "", o.Metrics, o.RateRange, o.Lookback); err != nil {
 		errs = append(errs, err)
@@ -125,6 +138,9 @@ type TargetHealth struct {
 	Samples      int
 	// Succeeded counts the successful scrapes so far.
 	Succeeded int
+	// SeriesLimitHits counts the scrapes refused because they would have
+	// passed a series limit: a label explosion at the target, or a store full.
+	SeriesLimitHits int
 }
 
 var _ recommender.Source = (*Scraper)(nil)
@@ -145,6 +161,7 @@ func New(o Options) (*Scraper, error) {
 	}
 	o.applyDefaults()
 	store := NewStore(o.Retention, o.MaxSeries)
+	store.LimitPerContainer(o.MaxSeriesPerTarget)
 	eval, err := newEvaluator(store, fmt.Sprintf("scrape of %d targets", len(o.Targets)), o.Metrics, o.RateRange, o.Lookback)
 	if err != nil {
 		return nil, err
@@ -191,10 +208,21 @@ func (s *Scraper) scrapeTarget(ctx context.Context, t Target) {
 	s.mu.Lock()
 	h := s.health[t.URL]
 	h.LastScrape, h.LastDuration, h.LastError, h.Samples = start, elapsed, err, n
-	if err == nil {
+	limited := errors.Is(err, ErrTooManySeries)
+	switch {
+	case err == nil:
 		h.Succeeded++
+	case limited:
+		h.SeriesLimitHits++
 	}
 	s.mu.Unlock()
+	if limited {
+		// Its own message, so that an operator can alert on it: the target's
+		// series stop updating until the excess series go stale.
+		s.opts.Logger.Warn("scrape refused: series limit reached", "target", t.URL, "container", t.Ref.String(),
+			"limit_per_target", s.opts.MaxSeriesPerTarget, "limit", s.opts.MaxSeries, "err", err)
+		return
+	}
 	if err != nil {
 		s.opts.Logger.Warn("scrape failed", "target", t.URL, "container", t.Ref.String(), "err", err)
 		return

@@ -333,6 +333,10 @@ func TestOptionsValidate(t *testing.T) {
 		{"rate range under two scrapes", Options{Targets: one, Interval: time.Minute}, "rate range 1m0s must cover at least two scrapes"},
 		{"retention under the rate range", Options{Targets: one, Retention: 30 * time.Second}, "retention 30s is shorter than the rate range 1m0s"},
 		{"negative body limit", Options{Targets: one, MaxBodyBytes: -1}, "must not be negative"},
+		{"negative series limit per target", Options{Targets: one, MaxSeriesPerTarget: -1}, "must not be negative"},
+		{"series limit per target above the store's", Options{Targets: one, MaxSeries: 10, MaxSeriesPerTarget: 11},
+			"series limit per target 11 is above the limit of the whole store 10"},
+		{"a small store lowers the default per target", Options{Targets: one, MaxSeries: 10}, ""},
 		{"unknown signal renamed", Options{Targets: one, Metrics: map[recommender.Signal][]string{"heap": {"x"}}}, `unknown signal "heap"`},
 	}
 	for _, tt := range tests {

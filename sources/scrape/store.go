@@ -29,7 +29,8 @@ type rawSeries struct {
 // container holds the raw series of one container, by metric name, then by
 // label key.
 type container struct {
-	metrics map[string]map[string]*rawSeries
+	metrics   map[string]map[string]*rawSeries
+	numSeries int
 }
 
 // ErrTooManySeries is returned when a new series would exceed the store's limit.
@@ -38,19 +39,28 @@ var ErrTooManySeries = errors.New("series limit reached")
 // Store keeps a bounded window of raw samples per series: points older than
 // the newest point minus the retention are dropped, and the number of series
 // is capped, so memory is bounded by retention × scrape rate × series limit.
+// A second cap per container keeps one target whose labels explode (a
+// request ID or a URL path as a label) from taking the whole store's room
+// and starving every other target of new series.
 type Store struct {
-	mu         sync.RWMutex
-	retention  time.Duration // 0 keeps everything (traces)
-	maxSeries  int
-	numSeries  int
-	numPoints  int
-	containers map[recommender.ContainerRef]*container
+	mu                    sync.RWMutex
+	retention             time.Duration // 0 keeps everything (traces)
+	maxSeries             int
+	maxSeriesPerContainer int
+	numSeries             int
+	numPoints             int
+	containers            map[recommender.ContainerRef]*container
 }
 
-// NewStore returns an empty store. A zero retention keeps every point.
+// NewStore returns an empty store. A zero retention keeps every point; a
+// zero maxSeries holds any number of series.
 func NewStore(retention time.Duration, maxSeries int) *Store {
 	return &Store{retention: retention, maxSeries: maxSeries, containers: map[recommender.ContainerRef]*container{}}
 }
+
+// LimitPerContainer caps the series one container may hold (0: no cap
+// beyond the store's). Call it before the store is used.
+func (s *Store) LimitPerContainer(maxSeries int) { s.maxSeriesPerContainer = maxSeries }
 
 // errOutOfOrder is returned for a point not newer than its series' last point.
 var errOutOfOrder = errors.New("sample is not newer than the previous sample of its series")
@@ -77,9 +87,14 @@ func (s *Store) append(ref recommender.ContainerRef, smp *omSample, tMs int64) e
 		if s.maxSeries > 0 && s.numSeries >= s.maxSeries {
 			return fmt.Errorf("%w: %d series held; %s%s refused", ErrTooManySeries, s.numSeries, smp.name, smp.labels)
 		}
+		if s.maxSeriesPerContainer > 0 && c.numSeries >= s.maxSeriesPerContainer {
+			return fmt.Errorf("%w: container %s holds %d series, its limit; %s%s refused",
+				ErrTooManySeries, ref, c.numSeries, smp.name, smp.labels)
+		}
 		rs = &rawSeries{name: smp.name, family: smp.family, typ: smp.typ, labels: append(labels(nil), smp.labels...)}
 		byLabels[key] = rs
 		s.numSeries++
+		c.numSeries++
 	}
 	if n := len(rs.points); n > 0 && tMs <= rs.points[n-1].t {
 		return errOutOfOrder
@@ -123,6 +138,7 @@ func (s *Store) Forget(cutoff time.Time) {
 			for key, rs := range byLabels {
 				if len(rs.points) == 0 || rs.points[len(rs.points)-1].t < c {
 					s.numSeries--
+					ctr.numSeries--
 					s.numPoints -= len(rs.points)
 					delete(byLabels, key)
 				}
@@ -184,9 +200,10 @@ func (s *Store) appendScrape(ref recommender.ContainerRef, samples []omSample, s
 	return stored, nil
 }
 
-// checkRoom refuses a batch whose new series would exceed the series limit.
+// checkRoom refuses a batch whose new series would exceed the store's or
+// the container's series limit.
 func (s *Store) checkRoom(ref recommender.ContainerRef, samples []omSample) error {
-	if s.maxSeries == 0 {
+	if s.maxSeries == 0 && s.maxSeriesPerContainer == 0 {
 		return nil
 	}
 	fresh := 0
@@ -199,8 +216,16 @@ func (s *Store) checkRoom(ref recommender.ContainerRef, samples []omSample) erro
 			fresh++
 		}
 	}
-	if s.numSeries+fresh > s.maxSeries {
+	if s.maxSeries > 0 && s.numSeries+fresh > s.maxSeries {
 		return fmt.Errorf("%w: %d series held, %d new ones would exceed %d", ErrTooManySeries, s.numSeries, fresh, s.maxSeries)
+	}
+	held := 0
+	if c != nil {
+		held = c.numSeries
+	}
+	if s.maxSeriesPerContainer > 0 && held+fresh > s.maxSeriesPerContainer {
+		return fmt.Errorf("%w: container %s holds %d series, %d new ones would exceed its limit of %d",
+			ErrTooManySeries, ref, held, fresh, s.maxSeriesPerContainer)
 	}
 	return nil
 }

@@ -101,6 +101,7 @@ func TestAppendScrape(t *testing.T) {
 	tests := []struct {
 		name      string
 		maxSeries int
+		perTarget int
 		before    string // a body stored first, at 1s
 		body      string // the body under test, stored at 2s
 		stored    int
@@ -124,6 +125,15 @@ func TestAppendScrape(t *testing.T) {
 			before: "go_goroutines 10\ngo_threads 8\n",
 			body:   "go_goroutines 11\ngo_threads 9\n",
 			stored: 2, series: 2, points: 4},
+		{name: "new series over the container's limit refuse the body whole", perTarget: 2,
+			before: "go_goroutines 10\n",
+			body:   "go_goroutines 11\ngo_threads 8\ngo_gc_gogc_percent 100\n",
+			err:    "test: series limit reached: container shop/checkout-0/app holds 1 series, 2 new ones would exceed its limit of 2", tooMany: true,
+			series: 1, points: 1},
+		{name: "known series do not count against the container's limit", perTarget: 2,
+			before: "go_goroutines 10\ngo_threads 8\n",
+			body:   "go_goroutines 11\ngo_threads 9\n",
+			stored: 2, series: 2, points: 4},
 		{name: "an explicit timestamp that has not moved is skipped",
 			before: "container_memory_working_set_bytes 100 500\ngo_goroutines 10\n",
 			body:   "container_memory_working_set_bytes 100 500\ngo_goroutines 11\n",
@@ -132,6 +142,7 @@ func TestAppendScrape(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st := NewStore(time.Hour, tt.maxSeries)
+			st.LimitPerContainer(tt.perTarget)
 			if tt.before != "" {
 				if _, err := st.appendScrape(checkout, decode(t, textFormat, tt.before), 1000, "test"); err != nil {
 					t.Fatal(err)
