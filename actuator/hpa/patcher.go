@@ -126,48 +126,78 @@ func (p *Patcher) Publish(ctx context.Context, c *recommender.Cycle) error {
 	return errors.Join(errs...)
 }
 
-// sync plans one HPA and carries the plan out.
+// applyAttempts bounds the applies per HPA per cycle when the HPA keeps
+// changing between pacer's read and its forced apply (409 Conflict on the
+// resourceVersion). Only a takeover carries a resourceVersion; ordinary
+// applies merge with other writers' changes and cannot meet this.
+const applyAttempts = 3
+
+// sync plans one HPA and carries the plan out. When the HPA changed after
+// it was read, it reads it again and plans anew from what is there now, so
+// that the retry never overwrites a change pacer has not seen.
 func (p *Patcher) sync(ctx context.Context, h *autoscalingv2.HorizontalPodAutoscaler, rec *recommender.Recommendation) (recommender.Actuation, error) {
 	a := recommender.Actuation{Actuator: actuatorName, Workload: targetOf(h), Object: objectName(h)}
 	var cur recommender.Current
 	if p.o.Current != nil {
 		cur = p.o.Current(a.Workload)
 	}
-	pl := p.planner.plan(h, rec, cur)
-	switch {
-	case pl.action == recommender.ActionConflict:
-		p.event(h, corev1.EventTypeWarning, EventTargetConflict, "%s", pl.reason)
-		return outcome(a, pl.action, pl.reason), nil
-	case pl.action != recommender.ActionWritten:
-		return outcome(a, pl.action, pl.reason), nil
-	case p.o.DryRun:
-		return outcome(a, recommender.ActionDryRun, "would set "+pl.reason+takeover(pl)), nil
+	for attempt := 1; ; attempt++ {
+		pl := p.planner.plan(h, rec, cur)
+		switch {
+		case pl.action == recommender.ActionConflict:
+			p.event(h, corev1.EventTypeWarning, EventTargetConflict, "%s", pl.reason)
+			return outcome(a, pl.action, pl.reason), nil
+		case pl.action != recommender.ActionWritten:
+			return outcome(a, pl.action, pl.reason), nil
+		case p.o.DryRun:
+			return outcome(a, recommender.ActionDryRun, "would set "+pl.reason+takeover(pl)), nil
+		}
+		done, stale, err := p.apply(ctx, a, h, rec, pl)
+		if !stale {
+			return done, err
+		}
+		if attempt == applyAttempts {
+			return outcome(a, recommender.ActionFailed, fmt.Sprintf(
+				"the HorizontalPodAutoscaler changed after pacer read it, before each of %d applies; the next cycle tries again", applyAttempts)), nil
+		}
+		p.o.Log.Debug("HPA changed under pacer; re-reading it", "hpa", h.Namespace+"/"+h.Name, "attempt", attempt)
+		fresh, err := p.client.HorizontalPodAutoscalers(h.Namespace).Get(ctx, h.Name, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err):
+			return outcome(a, recommender.ActionSkipped, "the HorizontalPodAutoscaler was deleted"), nil
+		case err != nil:
+			return p.failed(a, h, fmt.Errorf("re-reading HorizontalPodAutoscaler %s/%s after a conflict: %w", h.Namespace, h.Name, err))
+		}
+		h = fresh
 	}
-	return p.apply(ctx, a, h, rec, pl)
 }
 
 // apply sends the plan: the whole metrics list and the record, forced
-// only when taking over, and then with the resourceVersion read.
-func (p *Patcher) apply(ctx context.Context, a recommender.Actuation, h *autoscalingv2.HorizontalPodAutoscaler, rec *recommender.Recommendation, pl plan) (recommender.Actuation, error) {
+// only when taking over, and then with the resourceVersion read. stale
+// says the HPA changed since it was read: nothing was written, and the
+// caller may read it again and retry.
+func (p *Patcher) apply(ctx context.Context, a recommender.Actuation, h *autoscalingv2.HorizontalPodAutoscaler, rec *recommender.Recommendation, pl plan) (_ recommender.Actuation, stale bool, _ error) {
 	ac, err := applyConfiguration(h, pl)
 	if err != nil {
-		return p.failed(a, h, err)
+		done, err := p.failed(a, h, err)
+		return done, false, err
 	}
 	_, err = p.client.HorizontalPodAutoscalers(h.Namespace).Apply(ctx, ac, metav1.ApplyOptions{FieldManager: p.o.FieldManager, Force: pl.force})
 	switch {
 	case err == nil:
 		p.event(h, corev1.EventTypeNormal, EventTargetUpdated, "pacer set %s; %s%s", pl.reason, ruleText(rec, pl.changes), takeover(pl))
-		return outcome(a, recommender.ActionWritten, pl.reason+takeover(pl)), nil
+		return outcome(a, recommender.ActionWritten, pl.reason+takeover(pl)), false, nil
 	case apierrors.IsNotFound(err):
-		return outcome(a, recommender.ActionSkipped, "the HorizontalPodAutoscaler was deleted"), nil
+		return outcome(a, recommender.ActionSkipped, "the HorizontalPodAutoscaler was deleted"), false, nil
 	case isFieldConflict(err):
 		reason := fmt.Sprintf("the API server refused pacer's apply (%s); pacer would set %s. %s", statusMessage(err), pl.reason, handBack(h))
 		p.event(h, corev1.EventTypeWarning, EventTargetConflict, "%s", reason)
-		return outcome(a, recommender.ActionConflict, reason), nil
+		return outcome(a, recommender.ActionConflict, reason), false, nil
 	case apierrors.IsConflict(err):
-		return outcome(a, recommender.ActionFailed, "the HorizontalPodAutoscaler changed after pacer read it; the next cycle tries again"), nil
+		return a, true, nil
 	default:
-		return p.failed(a, h, fmt.Errorf("applying the metric targets of HorizontalPodAutoscaler %s/%s: %w", h.Namespace, h.Name, err))
+		done, err := p.failed(a, h, fmt.Errorf("applying the metric targets of HorizontalPodAutoscaler %s/%s: %w", h.Namespace, h.Name, err))
+		return done, false, err
 	}
 }
 

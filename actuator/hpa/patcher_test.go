@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -433,3 +434,65 @@ func TestTakeOverCarriesResourceVersion(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestConflictRetriesOnAFreshRead: a takeover apply that meets a changed
+// HPA (409 on its resourceVersion) reads the HPA again and applies with
+// the new resourceVersion, keeping the other writer's change; when the HPA
+// changes before every apply, pacer gives up after applyAttempts.
+func TestConflictRetriesOnAFreshRead(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		conflicts int
+		action    recommender.Action
+		reason    string
+	}{
+		{name: "once", conflicts: 1, action: recommender.ActionWritten, reason: "850500m"},
+		{name: "every time", conflicts: applyAttempts, action: recommender.ActionFailed, reason: "before each of 3 applies"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hs := newHarness(t, Options{}, newHPA(optIn(), podsMetric(rateName, "1000")))
+			applies, gets := 0, 0
+			// Another writer labels the HPA between pacer's read and its
+			// apply, as many times as the case says.
+			hs.cs.PrependReactor("patch", "horizontalpodautoscalers", func(k8stesting.Action) (bool, runtime.Object, error) {
+				applies++
+				if applies > tc.conflicts {
+					return false, nil, nil
+				}
+				// Through the tracker: the clientset is locked while a reactor runs.
+				gvr := autoscalingv2.SchemeGroupVersion.WithResource("horizontalpodautoscalers")
+				obj, err := hs.cs.Tracker().Get(gvr, ns, "api")
+				if err != nil {
+					t.Fatal(err)
+				}
+				h := obj.(*autoscalingv2.HorizontalPodAutoscaler).DeepCopy()
+				h.Labels = map[string]string{"bumped": fmt.Sprint(applies)}
+				if err := hs.cs.Tracker().Update(gvr, h, ns); err != nil {
+					t.Error(err)
+				}
+				return true, nil, apierrors.NewConflict(schema.GroupResource{Group: "autoscaling", Resource: "horizontalpodautoscalers"}, "api",
+					errors.New("the object has been modified; please apply your changes to the latest version and try again"))
+			})
+			hs.cs.PrependReactor("get", "horizontalpodautoscalers", func(k8stesting.Action) (bool, runtime.Object, error) {
+				gets++
+				return false, nil, nil
+			})
+			a := hs.cycle(recommend(recommender.ModeApply, 850.5, nil))
+			wantAction(t, a, tc.action, tc.reason)
+			wantApplies, wantGets := min(tc.conflicts+1, applyAttempts), min(tc.conflicts, applyAttempts-1)
+			if applies != wantApplies || gets != wantGets {
+				t.Errorf("%d applies and %d re-reads, want %d and %d", applies, gets, wantApplies, wantGets)
+			}
+			h := hs.get()
+			if h.Labels["bumped"] != fmt.Sprint(min(tc.conflicts, applyAttempts)) {
+				t.Errorf("the other writer's label is %q", h.Labels["bumped"])
+			}
+			if tc.action == recommender.ActionWritten && podsTarget(h) != "850500m" {
+				t.Errorf("target %s after the retry, want 850500m", podsTarget(h))
+			}
+			if tc.action == recommender.ActionFailed && podsTarget(h) != "1k" {
+				t.Errorf("target %s after giving up, want the 1k it had", podsTarget(h))
+			}
+		})
+	}
+}
