@@ -108,6 +108,16 @@ func nanSlice(n int) []float64 {
 // maxStepsPerFetch keeps each query under every source's point limit.
 const maxStepsPerFetch = 10_000
 
+// A trace is read onto a dense grid, one value per signal, pod and step,
+// whatever the trace holds: two samples years apart would otherwise ask for
+// billions of steps and end the process out of memory. maxSteps (two years
+// at a minute, 115 days at a second) and maxGridValues (1.6 GB of float64)
+// are far past any real trace, so only a hostile or mistaken one meets them.
+const (
+	maxSteps      = 1_000_000
+	maxGridValues = 200_000_000
+)
+
 // Load reads a source (a recorded or generated trace) from start to end at
 // step resolution, grouping pods into workloads with workloadOf.
 func Load(ctx context.Context, src recommender.Source, name string, start, end time.Time, step time.Duration,
@@ -118,6 +128,10 @@ func Load(ctx context.Context, src recommender.Source, name string, start, end t
 	if end.Before(start) {
 		return nil, fmt.Errorf("trace %s: end %s is before start %s", name, end, start)
 	}
+	if steps := end.Sub(start) / step; steps >= maxSteps {
+		return nil, fmt.Errorf("trace %s: %s to %s at a step of %s is more than %d steps; use a longer step or a shorter span",
+			name, start.Format(time.RFC3339), end.Format(time.RFC3339), step, maxSteps)
+	}
 	t := &Trace{Name: name, Start: start, Step: step, Steps: int(end.Sub(start)/step) + 1}
 	pods := map[recommender.ContainerRef]*PodSeries{}
 	for from := 0; from < t.Steps; from += maxStepsPerFetch {
@@ -126,6 +140,9 @@ func Load(ctx context.Context, src recommender.Source, name string, start, end t
 			End: t.At(to), Range: time.Duration(to-from) * step, Step: step}})
 		if err != nil {
 			return nil, fmt.Errorf("reading trace %s: %w", name, err)
+		}
+		if err := checkGrid(name, pods, snap, t.Steps); err != nil {
+			return nil, err
 		}
 		for sig, series := range snap.Series {
 			for _, s := range series {
@@ -147,6 +164,24 @@ func Load(ctx context.Context, src recommender.Source, name string, start, end t
 	}
 	t.Workloads = group(pods, workloadOf)
 	return t, nil
+}
+
+// checkGrid refuses a snapshot whose new containers would take the grid
+// past maxGridValues, before any of them is allocated.
+func checkGrid(name string, pods map[recommender.ContainerRef]*PodSeries, snap *recommender.Snapshot, steps int) error {
+	fresh := map[recommender.ContainerRef]bool{}
+	for _, series := range snap.Series {
+		for _, s := range series {
+			if pods[s.Ref] == nil {
+				fresh[s.Ref] = true
+			}
+		}
+	}
+	if n := len(pods) + len(fresh); n*steps*numSignals > maxGridValues {
+		return fmt.Errorf("trace %s: %d containers over %d steps is more than %d values; use a longer step or a shorter span",
+			name, n, steps, maxGridValues)
+	}
+	return nil
 }
 
 // group sorts pods into workloads and containers.
