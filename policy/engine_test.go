@@ -303,6 +303,10 @@ func TestReplicas(t *testing.T) {
 		{"within the tolerance", pods(2, 1080, 0.5), recommender.Current{}, 2, []string{"replicas.tolerance"}},
 		{"cpu guard needs the current request", pods(2, 100, 0.9), recommender.Current{}, 2, []string{"replicas.cpu-guard", "replicas.behavior"}},
 		{"cpu guard", pods(2, 100, 0.9), recommender.Current{Containers: map[string]recommender.Resources{"app": {CPURequestCores: 1}}}, 3, []string{"replicas.cpu-guard"}},
+		{"cpu holds a scale-down", pods(4, 100, 0.65), recommender.Current{Replicas: 4, Containers: map[string]recommender.Resources{"app": {CPURequestCores: 1}}}, 4, []string{"replicas.cpu-guard"}},
+		// Two of four replicas report: the other two are still starting,
+		// and count as idle, so the CPU of two pods is no reason for six.
+		{"pods still starting count as idle", pods(2, 2000, 0.9), recommender.Current{Replicas: 4, Containers: map[string]recommender.Resources{"app": {CPURequestCores: 1}}}, 4, nil},
 		{"no scale-down above the floor", pods(4, 400, 0.5), recommender.Current{}, 4, []string{"replicas.scale-down-condition"}},
 		{"scale-down limited to 10% per minute", pods(20, 50, 0.1), recommender.Current{}, 20, []string{"replicas.behavior"}},
 		{"scale-up limited like the HPA default", pods(2, 500_000, 0.5), recommender.Current{}, 6, []string{"replicas.behavior"}},

@@ -14,7 +14,7 @@ import (
 // the workload serves no requests pacer can see.
 func (w *workloadState) horizontal(now time.Time, cur recommender.Current) (*recommender.HorizontalRecommendation, *recommender.Missing) {
 	p, h := w.policy, w.policy.Horizontal
-	total, cpuPerPod, ok := w.recent.mean(h.RateWindow.D())
+	total, cpuTotal, ok := w.recent.mean(h.RateWindow.D())
 	if !ok {
 		return nil, nil
 	}
@@ -71,12 +71,30 @@ func (w *workloadState) horizontal(now time.Time, cur recommender.Current) (*rec
 			map[string]float64{"request_rate": total, "target_per_pod": out.TargetPerPod},
 			"%.1f requests/s (mean over %s) over a target of %g per pod", total, h.RateWindow.D(), out.TargetPerPod)
 	}
-	if cpuRequest > 0 && !math.IsNaN(cpuPerPod) {
-		util := cpuPerPod / cpuRequest * 100
-		if byCPU := math.Ceil(float64(current) * util / h.ScaleUpCPUPercent); util > h.ScaleUpCPUPercent*(1+tolerance) && byCPU > r.value {
-			r.apply("replicas.cpu-guard", byCPU, h.RateWindow.D(),
-				map[string]float64{"cpu_utilization_percent": util, "threshold_percent": h.ScaleUpCPUPercent},
+	// The CPU guard is a second metric, taken as an HPA takes several: the
+	// replicas are the larger of what the request rate and CPU ask for. So
+	// CPU raises replicas when it is above the threshold, and it also holds
+	// a scale-down the request rate asks for when the remaining pods would
+	// run above it: without that, pods saturated by GC work rather than
+	// requests are scaled up by CPU and straight back down by the request
+	// rate, over and over. CPU is the workload's total over the replicas,
+	// as the HPA counts pods not serving yet as idle: a scale-up still
+	// starting is not mistaken for too little of one.
+	if cpuRequest > 0 && !math.IsNaN(cpuTotal) {
+		util := cpuTotal / (float64(current) * cpuRequest) * 100
+		byCPU := math.Ceil(cpuTotal / (h.ScaleUpCPUPercent / 100 * cpuRequest))
+		if math.Abs(util/h.ScaleUpCPUPercent-1) <= tolerance {
+			byCPU = float64(current)
+		}
+		inputs := map[string]float64{"cpu_utilization_percent": util, "threshold_percent": h.ScaleUpCPUPercent}
+		switch {
+		case byCPU <= r.value:
+		case byCPU > float64(current):
+			r.apply("replicas.cpu-guard", byCPU, h.RateWindow.D(), inputs,
 				"CPU at %.0f%% of the request is above %g%%", util, h.ScaleUpCPUPercent)
+		default:
+			r.apply("replicas.cpu-guard", byCPU, h.RateWindow.D(), inputs,
+				"CPU at %.0f%% of the request would pass %g%% on fewer than %.0f pods", util, h.ScaleUpCPUPercent, byCPU)
 		}
 	}
 	// Scale down only when the per-pod rate is low enough.

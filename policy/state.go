@@ -306,23 +306,25 @@ func (w *workloadState) observe(at time.Time, pods map[string]*podInstant) {
 		return
 	}
 	w.rateSpan.see(at)
-	cpuPerPod := math.NaN()
+	// The CPU of pods that did not report is taken as the mean of those
+	// that did: the total is what the guard compares with the replicas.
+	cpuTotal := math.NaN()
 	if cpuPods > 0 {
-		cpuPerPod = cpu / float64(cpuPods)
+		cpuTotal = cpu / float64(cpuPods) * float64(len(pods))
 	}
-	w.recent.add(at, rate, cpuPerPod)
+	w.recent.add(at, rate, cpuTotal)
 }
 
 // recentRates is a ring of the last trendPoints total request rates and
-// CPU per pod, kept compact (16 bytes a point) because every workload holds one.
+// total CPU, kept compact (16 bytes a point) because every workload holds one.
 type recentRates struct {
 	ms         [trendPoints]int64
 	rate, cpu  [trendPoints]float32
 	next, size int
 }
 
-func (r *recentRates) add(at time.Time, rate, cpuPerPod float64) {
-	r.ms[r.next], r.rate[r.next], r.cpu[r.next] = at.UnixMilli(), float32(rate), float32(cpuPerPod)
+func (r *recentRates) add(at time.Time, rate, cpu float64) {
+	r.ms[r.next], r.rate[r.next], r.cpu[r.next] = at.UnixMilli(), float32(rate), float32(cpu)
 	r.next = (r.next + 1) % trendPoints
 	r.size = min(r.size+1, trendPoints)
 }
@@ -343,9 +345,9 @@ func (r *recentRates) points() []Point {
 	return out
 }
 
-// mean averages the total rate and the CPU per pod over the points within
+// mean averages the total rate and the total CPU over the points within
 // window of the newest one; ok is false when there are none.
-func (r *recentRates) mean(window time.Duration) (rate, cpuPerPod float64, ok bool) {
+func (r *recentRates) mean(window time.Duration) (rate, cpu float64, ok bool) {
 	if r.size == 0 {
 		return 0, 0, false
 	}
@@ -359,7 +361,7 @@ func (r *recentRates) mean(window time.Duration) (rate, cpuPerPod float64, ok bo
 		rate += v
 		n++
 		if !math.IsNaN(c) {
-			cpuPerPod += c
+			cpu += c
 			cpuN++
 		}
 	}
@@ -367,5 +369,5 @@ func (r *recentRates) mean(window time.Duration) (rate, cpuPerPod float64, ok bo
 	if cpuN == 0 {
 		return rate, math.NaN(), true
 	}
-	return rate, cpuPerPod / float64(cpuN), true
+	return rate, cpu / float64(cpuN), true
 }
