@@ -352,6 +352,9 @@ func TestOptionsValidate(t *testing.T) {
 	}
 }
 
+// FuzzDecodeBody: any body, in either format, is refused with an error
+// that names its source, or decoded into samples with valid, sorted,
+// unique names and labels.
 func FuzzDecodeBody(f *testing.F) {
 	for _, seed := range []string{
 		"# HELP go_goroutines Goroutines.\n# TYPE go_goroutines gauge\ngo_goroutines 12\n",
@@ -362,11 +365,25 @@ func FuzzDecodeBody(f *testing.F) {
 		"go_goroutines seven\n",
 		"go_goroutines 7\ngo_goroutines 8\n",
 	} {
-		f.Add([]byte(seed))
+		f.Add([]byte(seed), false)
 	}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		samples, err := decodeBody(http.Header{"Content-Type": {textFormat}}, body, "fuzz")
+	for _, seed := range []string{
+		"# TYPE go_goroutines gauge\ngo_goroutines 12\n# EOF\n",
+		"# TYPE http_requests counter\nhttp_requests_total{code=\"200\"} 1027 1700000000.5 # {trace_id=\"x\"} 1\n# EOF\n",
+		"go_goroutines 7\n",
+	} {
+		f.Add([]byte(seed), true)
+	}
+	f.Fuzz(func(t *testing.T, body []byte, openMetrics bool) {
+		contentType := textFormat
+		if openMetrics {
+			contentType = openMetricsFormat
+		}
+		samples, err := decodeBody(http.Header{"Content-Type": {contentType}}, body, "fuzz-source")
 		if err != nil {
+			if !strings.Contains(err.Error(), "fuzz-source") {
+				t.Fatalf("error %q does not name the source", err)
+			}
 			return
 		}
 		for _, s := range samples {

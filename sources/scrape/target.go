@@ -58,6 +58,10 @@ func ParseTarget(s string) (Target, error) {
 			}
 		}
 	}
+	if ref.Pod == "" {
+		// A host of only brackets, such as http://], leaves no pod name.
+		return Target{}, fmt.Errorf("scrape target %q: the host names no pod; name one with #pod=NAME", s)
+	}
 	u.Fragment = ""
 	return Target{URL: u.String(), Ref: ref}, nil
 }
