@@ -104,7 +104,7 @@ func (e *clusterEvaluator) current(w recommender.WorkloadRef) recommender.Curren
 // metrics and the log.
 func (o *serveOptions) actuators(ctx context.Context, cfg *rest.Config, typed kubernetes.Interface, watcher *kube.Watcher, eval *clusterEvaluator,
 	exporter *metrics.Exporter, log *slog.Logger) ([]recommender.Sink, error) {
-	recorder, err := eventRecorder(ctx, typed)
+	recorder, err := eventRecorder(ctx, typed, o.leader.replica())
 	if err != nil {
 		return nil, err
 	}
@@ -143,8 +143,10 @@ func (o *serveOptions) actuators(ctx context.Context, cfg *rest.Config, typed ku
 	return sinks, nil
 }
 
-// eventRecorder sends Kubernetes Events as component "pacer".
-func eventRecorder(ctx context.Context, client kubernetes.Interface) (record.EventRecorder, error) {
+// eventRecorder sends Kubernetes Events as component "pacer" from host
+// replica, the identity this replica holds the leader Lease under: with
+// several replicas, an Event says which one wrote, and that it led then.
+func eventRecorder(ctx context.Context, client kubernetes.Interface, replica string) (record.EventRecorder, error) {
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
 		return nil, err
@@ -154,7 +156,7 @@ func eventRecorder(ctx context.Context, client kubernetes.Interface) (record.Eve
 	}
 	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
-	return broadcaster.NewRecorder(scheme, corev1.EventSource{Component: "pacer"}), nil
+	return broadcaster.NewRecorder(scheme, corev1.EventSource{Component: "pacer", Host: replica}), nil
 }
 
 // leaderOptions are the flags of leader election.
@@ -165,6 +167,18 @@ type leaderOptions struct {
 	leaseDuration time.Duration
 	renewDeadline time.Duration
 	retryPeriod   time.Duration
+
+	identity string // this replica's, once replica has made it
+}
+
+// replica names this replica in the Lease and in its Events: the pod's
+// name and the start time, so a restarted pod does not inherit a lease
+// its previous life held.
+func (o *leaderOptions) replica() string {
+	if o.identity == "" {
+		o.identity = hostname() + "_" + fmt.Sprint(time.Now().UnixNano())
+	}
+	return o.identity
 }
 
 func (o *leaderOptions) addFlags(fs *pflag.FlagSet) {
@@ -202,7 +216,7 @@ func (o *leaderOptions) run(ctx context.Context, client kubernetes.Interface, on
 		<-ctx.Done()
 		return nil
 	}
-	identity := hostname() + "_" + fmt.Sprint(time.Now().UnixNano())
+	identity := o.replica()
 	lock, err := resourcelock.New(resourcelock.LeasesResourceLock, o.namespace, o.id,
 		client.CoreV1(), client.CoordinationV1(), resourcelock.ResourceLockConfig{Identity: identity})
 	if err != nil {

@@ -73,6 +73,7 @@ type Cluster struct {
 	config   *rest.Config
 	client   kubernetes.Interface
 	procs    []*process // in start order
+	etcdURL  string     // etcd's client URL, for EtcdVersion
 	stopOnce sync.Once
 }
 
@@ -109,11 +110,10 @@ func (c *Cluster) start(ctx context.Context) error {
 		return err
 	}
 	c.PKI = pki
-	etcdURL, err := c.startEtcd(ctx)
-	if err != nil {
+	if c.etcdURL, err = c.startEtcd(ctx); err != nil {
 		return err
 	}
-	if err := c.startAPIServer(ctx, etcdURL); err != nil {
+	if err := c.startAPIServer(ctx, c.etcdURL); err != nil {
 		return err
 	}
 	if c.opts.ControllerManager {
