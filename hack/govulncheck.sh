@@ -70,8 +70,16 @@ build_db() {
     log "indexdb failed on $src/data/osv"
     return 1
   fi
-  rm -rf "$db"
-  mv "$tmp/db" "$db"
+  # A half database left by an older, interrupted version of this script
+  # goes; a whole one that a concurrent run finished first stays.
+  if [ -d "$db" ] && [ ! -s "$db/index/db.json" ]; then
+    rm -rf "$db"
+  fi
+  if ! mv -T "$tmp/db" "$db" 2>/dev/null && [ ! -s "$db/index/db.json" ]; then
+    rm -rf "$tmp"
+    log "could not move the database into $db"
+    return 1
+  fi
   rm -rf "$tmp"
 }
 
@@ -83,7 +91,7 @@ else
   dburl=file://$db
 fi
 
-log "scanning $root with $("$GO" env GOVERSION) against $dburl"
+log "scanning $root with $(cd "$root" && "$GO" env GOVERSION) against $dburl"
 # govulncheck finds the go command on PATH; put the chosen one first.
 gobin=$(dirname "$(command -v "$GO")")
 status=0
