@@ -140,7 +140,67 @@ func (o *serveOptions) actuators(ctx context.Context, cfg *rest.Config, typed ku
 			},
 		}))
 	}
-	return sinks, nil
+	bound := make([]recommender.Sink, len(sinks))
+	for i, s := range sinks {
+		bound[i] = termBound{sink: s, lead: o.leader.leadership()}
+	}
+	return bound, nil
+}
+
+// termBound passes cycles to a writer only within a leadership term, and
+// ends a write in flight when the term ends: a replica that fails to renew
+// its lease stops writing at the renew deadline, before the lease expires
+// and another replica may lead, even in the middle of a cycle's writes.
+type termBound struct {
+	sink recommender.Sink
+	lead *leadership
+}
+
+func (b termBound) Publish(ctx context.Context, c *recommender.Cycle) error {
+	term := b.lead.current()
+	if term == nil {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(term, cancel)()
+	return b.sink.Publish(ctx, c)
+}
+
+// leadership holds the context of this replica's current leadership term.
+type leadership struct {
+	mu   sync.Mutex
+	term context.Context // nil while this replica does not lead
+}
+
+// current returns the term's context, nil when this replica does not lead.
+func (l *leadership) current() context.Context {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.term == nil || l.term.Err() != nil {
+		return nil
+	}
+	return l.term
+}
+
+// start begins a term and tells onChange, unless the term is already
+// over: client-go starts OnStartedLeading in a goroutine, which may run
+// after OnStoppedLeading when the first renewal fails at once.
+func (l *leadership) start(term context.Context, onChange func(bool)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if term.Err() != nil {
+		return
+	}
+	l.term = term
+	onChange(true)
+}
+
+func (l *leadership) stop(onChange func(bool)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.term = nil
+	onChange(false)
 }
 
 // eventRecorder sends Kubernetes Events as component "pacer" from host
@@ -168,7 +228,17 @@ type leaderOptions struct {
 	renewDeadline time.Duration
 	retryPeriod   time.Duration
 
-	identity string // this replica's, once replica has made it
+	identity string      // this replica's, once replica has made it
+	lead     *leadership // once leadership has made it
+}
+
+// leadership returns the record of this replica's leadership terms,
+// which run keeps and the writers consult.
+func (o *leaderOptions) leadership() *leadership {
+	if o.lead == nil {
+		o.lead = &leadership{}
+	}
+	return o.lead
 }
 
 // replica names this replica in the Lease and in its Events: the pod's
@@ -211,9 +281,11 @@ func (o *leaderOptions) validate() []error {
 // run elects a leader until ctx ends, telling onChange when this replica
 // starts and stops leading. Without election, this replica always leads.
 func (o *leaderOptions) run(ctx context.Context, client kubernetes.Interface, onChange func(bool), log *slog.Logger) error {
+	lead := o.leadership()
 	if !o.enabled {
-		onChange(true)
+		lead.start(ctx, onChange)
 		<-ctx.Done()
+		lead.stop(func(bool) {})
 		return nil
 	}
 	identity := o.replica()
@@ -228,8 +300,10 @@ func (o *leaderOptions) run(ctx context.Context, client kubernetes.Interface, on
 			Lock: lock, ReleaseOnCancel: true, Name: o.id,
 			LeaseDuration: o.leaseDuration, RenewDeadline: o.renewDeadline, RetryPeriod: o.retryPeriod,
 			Callbacks: leaderelection.LeaderCallbacks{
-				OnStartedLeading: func(context.Context) { onChange(true) },
-				OnStoppedLeading: func() { onChange(false) },
+				// The term's context ends when renewal fails, before
+				// OnStoppedLeading: writes in flight end with it.
+				OnStartedLeading: func(term context.Context) { lead.start(term, onChange) },
+				OnStoppedLeading: func() { lead.stop(onChange) },
 				OnNewLeader: func(id string) {
 					if id != identity {
 						log.Info("another replica leads", "leader", id)
