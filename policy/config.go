@@ -99,6 +99,12 @@ type Memory struct {
 	// GOMEMLIMITPercent of the limit is recommended as GOMEMLIMIT, in
 	// [0, 100] (0: none).
 	GOMEMLIMITPercent float64 `yaml:"gomemlimitPercent"`
+	// HeapHeadroomPercent: while the pod runs with the GOMEMLIMIT this policy
+	// recommends, the heap is sized for live heap × (1 + this/100) instead
+	// of the GOGC heap goal, as GOMEMLIMIT holds it there at the cost of GC
+	// CPU. In [0, 1000] (0: always size for the GOGC heap goal); above GOGC
+	// it has no effect.
+	HeapHeadroomPercent float64 `yaml:"heapHeadroomPercent"`
 	// MaxChangePercent bounds one step's change of the request, in
 	// [0, 1000] (0: unbounded).
 	MaxChangePercent float64 `yaml:"maxChangePercent"`
@@ -182,7 +188,7 @@ func Default() Policy {
 		},
 		Memory: Memory{
 			HeapPercentile: 99, MarginPercent: 15, Min: MustQuantity("32Mi"), Max: MustQuantity("64Gi"),
-			LimitRatio: 1, GOMEMLIMITPercent: 90, MaxChangePercent: 50,
+			LimitRatio: 1, GOMEMLIMITPercent: 90, HeapHeadroomPercent: 25, MaxChangePercent: 50,
 		},
 		Horizontal: Horizontal{
 			Enabled: true, TargetRequestRatePerPod: 1000, RateWindow: Duration(time.Minute),

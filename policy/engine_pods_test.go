@@ -261,3 +261,30 @@ func TestReresolve(t *testing.T) {
 		t.Errorf("after losing its policy: %+v", r)
 	}
 }
+
+// TestGOMEMLIMITSizingStandsDown: after an OOM kill or during goroutine
+// pressure the heap is sized for the GOGC goal again, even though the pod
+// runs with pacer's GOMEMLIMIT: stuck goroutines hold memory no GC frees.
+func TestGOMEMLIMITSizingStandsDown(t *testing.T) {
+	limit := recommender.Resources{MemoryLimitBytes: 300 * mib}
+	follows := goService("api-0").with(recommender.GOMEMLIMIT, constant(270*mib))
+	for _, tt := range []struct {
+		name string
+		pod  pod
+		cur  recommender.Current
+	}{
+		{"after an OOM kill", follows, recommender.Current{Containers: map[string]recommender.Resources{"app": limit}, OOMKills: map[string]int{"app": 1}}},
+		{"during goroutine pressure", follows.with(recommender.Goroutines, constant(6000)), recommender.Current{Containers: map[string]recommender.Resources{"app": limit}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := recommend(t, testPolicy(), 0, tt.cur, tt.pod)
+			c := r.Containers[0]
+			if _, ok := reasonOf(c.Reasons, "memory.gomemlimit-holds"); ok {
+				t.Errorf("sized with GOMEMLIMIT holding the heap: %v", c.Reasons)
+			}
+			if _, ok := reasonOf(c.Reasons, "memory.go-model"); !ok {
+				t.Errorf("no GOGC model: %v", c.Reasons)
+			}
+		})
+	}
+}

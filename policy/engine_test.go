@@ -204,6 +204,16 @@ func TestMemoryModel(t *testing.T) {
 			recommender.Current{}, (200*mib + 6000*8192) * 1.15 * 1.15, []string{"goroutine-pressure"}, []recommender.Flag{recommender.FlagGoroutinePressure}},
 		{"allocation pressure", goService("api-0").with(recommender.AllocRate, constant(60*mib)), recommender.Current{}, 230 * mib * 1.15 * 1.2,
 			[]string{"allocation-pressure"}, []recommender.Flag{recommender.FlagAllocationPressure}},
+		// The pod runs with GOMEMLIMIT at 90% of its 300Mi limit, so the heap
+		// is held at live × 1.25: (125Mi + 30Mi non-heap) / 90%.
+		{"GOMEMLIMIT in effect holds the heap", goService("api-0").with(recommender.GOMEMLIMIT, constant(270*mib)),
+			recommender.Current{Containers: map[string]recommender.Resources{"app": {MemoryLimitBytes: 300 * mib}}},
+			(125*mib + 30*mib) / 0.9 * 1.15, []string{"memory.gomemlimit-holds"}, nil},
+		// A GOMEMLIMIT at another share of the limit may not follow it: the
+		// GOGC model, non-heap measured against the goal it ran with (150Mi).
+		{"a GOMEMLIMIT that does not follow the limit", goService("api-0").with(recommender.GOMEMLIMIT, constant(150*mib)),
+			recommender.Current{Containers: map[string]recommender.Resources{"app": {MemoryLimitBytes: 300 * mib}}},
+			(200*mib + 80*mib) * 1.15, []string{"memory.go-model"}, nil},
 		// A live heap of 100Mi is above 85% of a 110Mi limit.
 		{"OOM risk", goService("api-0"), recommender.Current{Containers: map[string]recommender.Resources{"app": {MemoryLimitBytes: 110 * mib}}},
 			230 * mib * 1.15 * 1.2, []string{"oom-risk"}, []recommender.Flag{recommender.FlagOOMRisk}},

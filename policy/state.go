@@ -69,7 +69,11 @@ type containerState struct {
 	lastGoroutines, lastLiveHeap                  float64
 	gcPerMinute                                   *EWMA
 	gogc, gomemlimit                              float64
-	spans                                         [numSignals]span
+	// lastOOM is when a recommendation last saw an OOM kill, lastStorm
+	// goroutine pressure: for a half-life after either, the heap is sized
+	// for the GOGC goal again (see memoryModel).
+	lastOOM, lastStorm time.Time
+	spans              [numSignals]span
 }
 
 func newContainerState(p Policy) (*containerState, error) {

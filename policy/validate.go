@@ -180,6 +180,7 @@ func (p Policy) validate() []problem {
 	v.minMax("memory", p.Memory.Min, p.Memory.Max)
 	v.limitRatio("memory.limitRatio", p.Memory.LimitRatio)
 	v.percent("memory.gomemlimitPercent", p.Memory.GOMEMLIMITPercent, 100, true)
+	v.percent("memory.heapHeadroomPercent", p.Memory.HeapHeadroomPercent, maxRaisePercent, true)
 	v.percent("memory.maxChangePercent", p.Memory.MaxChangePercent, maxRaisePercent, true)
 
 	p.Horizontal.validate(v)

@@ -19,6 +19,21 @@ import (
 //	limit      = request × limitRatio
 //	GOMEMLIMIT = limit × gomemlimitPercent
 //
+// While the pod runs with that GOMEMLIMIT (its own report is within 5% of
+// gomemlimitPercent of its current limit, so something applies it and it
+// follows the limit), the heap need not grow to the GOGC goal: GOMEMLIMIT
+// holds it at live × (1 + heapHeadroomPercent/100), and GC runs more often
+// instead. Then
+//
+//	request    = (max(P(live heap) × (1 + heapHeadroomPercent/100), highest live heap)
+//	              + P99(non-heap)) / gomemlimitPercent / limitRatio, × (1 + margin)
+//
+// and the working-set floor does not apply: the working set under GOGC
+// alone holds garbage that GOMEMLIMIT collects. Not for a half-life after an
+// OOM kill or goroutine pressure. A VPA cannot set an environment variable,
+// so a pod sized through one keeps the GOGC model unless its GOMEMLIMIT
+// follows its limit some other way.
+//
 // The heap goal the request is sized for is not capped by the current
 // GOMEMLIMIT: a GOMEMLIMIT that is too low holds the heap down at the cost of
 // GC CPU, and sizing from it would make that permanent. Then the Go-aware
@@ -83,7 +98,13 @@ func (c *containerState) vertical(p Policy, now time.Time, name string, cur reco
 		rec.Target.CPULimitCores = cpu.value * p.CPU.LimitRatio
 	}
 
-	mem := c.memoryModel(p)
+	if oomKills > 0 {
+		c.lastOOM = now
+	}
+	if c.goroutines.Active {
+		c.lastStorm = now
+	}
+	mem := c.memoryModel(p, now, cur)
 	if c.hasGo() {
 		out.flags, out.notes = c.memoryRules(p, now, mem, cur)
 	}
@@ -137,10 +158,15 @@ func (c *containerState) gomaxprocs(p Policy, target *recommender.Resources, pea
 		return recommender.Reason{Rule: "cpu.gomaxprocs", Value: "gomaxprocs",
 			Message: fmt.Sprintf("GOMAXPROCS %d follows the CPU limit %.3f cores (limit = request × %g), as the Go runtime would set it", target.GOMAXPROCS, target.CPULimitCores, p.CPU.LimitRatio)}
 	}
-	target.GOMAXPROCS = max(2, int(math.Ceil(peak)))
+	// Without a limit nothing else caps the process, so GOMAXPROCS must not:
+	// it covers the highest usage seen, not a percentile, or every burst
+	// above the percentile would queue on too few threads.
+	top, _ := c.cpu.Percentile(1)
+	top = max(peak, WithMargin(top, p.CPU.MarginPercent/100))
+	target.GOMAXPROCS = max(2, int(math.Ceil(top)))
 	return recommender.Reason{Rule: "cpu.gomaxprocs", Value: "gomaxprocs",
-		Inputs:  map[string]float64{"p99_cpu_with_margin": peak},
-		Message: fmt.Sprintf("no CPU limit, so Go would run as many threads as the node has cores; GOMAXPROCS %d covers peak usage %.3f cores", target.GOMAXPROCS, peak)}
+		Inputs:  map[string]float64{"max_cpu_with_margin": top},
+		Message: fmt.Sprintf("no CPU limit, so Go would run as many threads as the node has cores; GOMAXPROCS %d covers the highest usage seen, %.3f cores with the margin", target.GOMAXPROCS, top)}
 }
 
 // sizingGOGC is the GOGC the request is sized for: the container's own, or
@@ -155,7 +181,7 @@ func (c *containerState) sizingGOGC() float64 {
 
 // memoryModel is the Go memory model's request (or the working set's, for a
 // container without Go metrics), with the margin.
-func (c *containerState) memoryModel(p Policy) *steps {
+func (c *containerState) memoryModel(p Policy, now time.Time, cur recommender.Resources) *steps {
 	window := p.History.HalfLife.D()
 	s := &steps{name: "memory_request"}
 	ws, _ := c.workingSet.Percentile(0.99)
@@ -176,11 +202,40 @@ func (c *containerState) memoryModel(p Policy) *steps {
 	if c.gogc < 0 {
 		s.reasons[len(s.reasons)-1].Message += "; GOGC is off, so the heap grows to GOMEMLIMIT: sized as if GOGC were 100"
 	}
+	// Not after an OOM kill, nor after a goroutine storm: goroutines stuck
+	// on a slow dependency hold live memory no GC can free, and only the
+	// GOGC goal's headroom has absorbed them.
+	recent := func(t time.Time) bool { return !t.IsZero() && now.Sub(t) < window }
+	if h := min(p.Memory.HeapHeadroomPercent, gogc); h > 0 && !recent(c.lastOOM) && !recent(c.lastStorm) && c.gomemlimitFollows(p, cur) {
+		// The GC can hold garbage back, never live memory: the heap must
+		// fit the highest live heap seen, whatever the percentile says.
+		top, _ := c.liveHeap.Percentile(1)
+		heap := max(live*(1+h/100), top)
+		need := (heap + nonHeap) / (p.Memory.GOMEMLIMITPercent / 100) / p.Memory.LimitRatio
+		if need < s.value {
+			inputs["gomemlimit"] = c.gomemlimit
+			s.apply("memory.gomemlimit-holds", need, window, inputs,
+				"the pod runs with GOMEMLIMIT %s at %g%% of its limit, which holds the heap at live × (1 + %g/100) = %s; GOMEMLIMIT at %g%% of the limit needs %s",
+				recommender.FormatBytes(c.gomemlimit), p.Memory.GOMEMLIMITPercent, h, recommender.FormatBytes(live*(1+h/100)), p.Memory.GOMEMLIMITPercent, recommender.FormatBytes(need))
+			s.apply("memory.margin", WithMargin(s.value, p.Memory.MarginPercent/100), 0, nil, "margin of %g%%", p.Memory.MarginPercent)
+			return s
+		}
+	}
 	if ws > s.value {
 		s.apply("memory.working-set", ws, window, inputs, "P99 working set %s is above the Go model; the model never sizes below what was used", recommender.FormatBytes(ws))
 	}
 	s.apply("memory.margin", WithMargin(s.value, p.Memory.MarginPercent/100), 0, nil, "margin of %g%%", p.Memory.MarginPercent)
 	return s
+}
+
+// gomemlimitFollows reports whether the pod runs with the GOMEMLIMIT the
+// policy recommends for its current limit (within 5%): then something
+// applies it, and it will follow the limit pacer recommends.
+func (c *containerState) gomemlimitFollows(p Policy, cur recommender.Resources) bool {
+	if p.Memory.GOMEMLIMITPercent <= 0 || cur.MemoryLimitBytes <= 0 || math.IsNaN(c.gomemlimit) || recommender.NoMemoryLimit(c.gomemlimit) {
+		return false
+	}
+	return math.Abs(c.gomemlimit/(cur.MemoryLimitBytes*p.Memory.GOMEMLIMITPercent/100)-1) <= 0.05
 }
 
 // memoryRules applies the Go-aware rules to the memory request. A rule whose

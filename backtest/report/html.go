@@ -56,6 +56,7 @@ func HTML(w io.Writer, s Settings, results []*sim.Result) error {
 		{"apply delay, replica delay", fmt.Sprintf("%s, %s", seconds(s.ApplyDelaySeconds), seconds(s.ReplicaDelaySeconds))},
 		{"minimum change rolled out", fmt.Sprintf("%g%%", s.MinChangePercent)},
 		{"initial resources", initialText(s)},
+		{"warm-up (history read before acting, not scored)", seconds(s.WarmupSeconds)},
 	}}
 	classes := map[string]string{}
 	for _, r := range results {

@@ -26,6 +26,8 @@ type Settings struct {
 	MinChangePercent     float64 `json:"minChangePercent"`
 	InitialHeadroom      float64 `json:"initialHeadroom"`
 	InitialCPULimitRatio float64 `json:"initialCPULimitRatio"`
+	// WarmupSeconds is the trace's first stretch read as history, unscored.
+	WarmupSeconds float64 `json:"warmupSeconds"`
 }
 
 // Document is the JSON output.

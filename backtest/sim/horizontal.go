@@ -104,7 +104,7 @@ func newHorizontalRun(o *Options, t *Trace, w *Workload, name string, h Horizont
 }
 
 func (r *horizontalRun) run(ctx context.Context) error {
-	every := r.o.recommendEvery()
+	every, warm := r.o.recommendEvery(), r.o.warmupSteps()
 	for i := range r.trace.Steps {
 		if i%checkEvery == 0 {
 			if err := ctx.Err(); err != nil {
@@ -113,16 +113,19 @@ func (r *horizontalRun) run(ctx context.Context) error {
 		}
 		at := r.trace.At(i)
 		rps, cpu := r.load.requestsPerSecond[i], r.load.cpuCores[i]
+		scored := i >= warm
 		if r.h == nil {
-			r.oracle(i, rps)
+			r.oracle(i, rps, i > warm)
 		} else {
 			r.start(at)
 		}
 		overloaded := r.running > 0 && rps/float64(r.running) > r.load.capacityPerPod*(1+1e-9)
-		if overloaded {
+		if overloaded && scored {
 			r.acc.overload++
 		}
-		r.acc.replicaSteps += int(r.replicas)
+		if scored {
+			r.acc.replicaSteps += int(r.replicas)
+		}
 		if r.timeline != nil {
 			r.timeline.Replicas[i] = float64(r.replicas)
 			if overloaded {
@@ -143,7 +146,7 @@ func (r *horizontalRun) run(ctx context.Context) error {
 			CPURequestPerPod: r.load.podCPURequestCores, CPUPerPodCores: perPod, workload: r.w, step: i}); err != nil {
 			return fmt.Errorf("%s at %s: %w", r.w.Ref, at.Format(time.RFC3339), err)
 		}
-		if (i+1)%every == 0 {
+		if scored && (i+1)%every == 0 {
 			if desired, ok := r.h.Recommend(at, r.replicas); ok && desired != r.replicas {
 				r.scale(at, max(desired, 0))
 			}
@@ -152,13 +155,14 @@ func (r *horizontalRun) run(ctx context.Context) error {
 	return nil
 }
 
-// oracle runs exactly the replicas the step's load needs, at once.
-func (r *horizontalRun) oracle(i int, rps float64) {
+// oracle runs exactly the replicas the step's load needs, at once; count
+// says whether a change counts.
+func (r *horizontalRun) oracle(i int, rps float64, count bool) {
 	if math.IsNaN(rps) {
 		return
 	}
 	need := int32(max(1, math.Ceil(rps/r.load.capacityPerPod*(1-1e-9))))
-	if need != r.replicas && i > 0 {
+	if need != r.replicas && i > 0 && count {
 		r.acc.changes++
 	}
 	r.replicas, r.running = need, need

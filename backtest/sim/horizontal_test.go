@@ -105,3 +105,36 @@ func TestReplicaMinuteSpreadsTheLoad(t *testing.T) {
 		}
 	}
 }
+
+// TestWarmupIsHistoryNotScore: during the warm-up the recommender sees the
+// pods as they ran with the initial replicas, is not asked, and nothing
+// counts; scores start after it.
+func TestWarmupIsHistoryNotScore(t *testing.T) {
+	pod := steadyPod(20, 40*mib, 20*mib, mib, 1, 0.01, 200)
+	sized := recommender.Resources{CPURequestCores: 0.5, MemoryRequestBytes: 200 * mib, MemoryLimitBytes: 200 * mib}
+	var asked []time.Time
+	s := &scriptedReplicas{want: func(now time.Time) int32 {
+		asked = append(asked, now)
+		return 2
+	}}
+	r := runHorizontal(t, oneWorkload(pod), s, Options{Initial: fixedInitial(sized), Warmup: 5 * time.Minute})
+	if len(s.observed) != 20 {
+		t.Errorf("observed %d steps, want all 20 (the warm-up is history)", len(s.observed))
+	}
+	if len(asked) == 0 || asked[0].Before(testStart.Add(5*time.Minute)) {
+		t.Errorf("asked at %v, want the first ask after the 5-minute warm-up", asked)
+	}
+	// One replica overloaded in the warm-up (steps 0–4) does not count;
+	// the scale to 2 asked at the end of step 5 serves from step 7, so
+	// steps 5–6 do, and step 5 costs one replica.
+	sc := horizontalScore(t, r, "scripted")
+	if sc.OverloadMinutes != 2 || sc.ReplicaMinutes != 1+14*2 || sc.ChangesPerDay != 96 {
+		t.Errorf("scores %+v, want 2 overload minutes, 29 replica-minutes, 1 change in 15 minutes (96 a day)", sc)
+	}
+	if !r.Start.Equal(testStart.Add(5 * time.Minute)) {
+		t.Errorf("result starts at %s, want after the warm-up", r.Start)
+	}
+	if _, err := Run(context.Background(), oneWorkload(pod), Options{Warmup: 20 * time.Minute}); err == nil {
+		t.Error("a warm-up as long as the trace was accepted")
+	}
+}

@@ -35,6 +35,12 @@ type Options struct {
 	InitialHeadroom      float64
 	InitialWindow        time.Duration
 	InitialCPULimitRatio float64
+	// Warmup is the trace's first stretch that every recommender reads as
+	// history before it acts, as pacer reads its --lookback from
+	// Prometheus on start and the VPA recommender its checkpoints: the pods
+	// run with the initial resources and replicas, and it is not scored
+	// (default 0: none). A whole number of steps, shorter than the trace.
+	Warmup time.Duration
 	// Initial, when set and it knows a container, gives the resources its
 	// pods start with instead (what the pods really ran with).
 	Initial    func(w recommender.WorkloadRef, container string) (recommender.Resources, bool)
@@ -82,7 +88,7 @@ func (o *Options) Validate() error {
 	for _, d := range []struct {
 		name  string
 		value time.Duration
-	}{{"interval", o.Interval}, {"apply delay", o.ApplyDelay}, {"replica delay", o.ReplicaDelay}, {"initial window", o.InitialWindow}} {
+	}{{"interval", o.Interval}, {"apply delay", o.ApplyDelay}, {"replica delay", o.ReplicaDelay}, {"initial window", o.InitialWindow}, {"warm-up", o.Warmup}} {
 		if d.value < 0 {
 			errs = append(errs, fmt.Errorf("%s %s is negative", d.name, d.value))
 		}
@@ -117,6 +123,9 @@ func (o *Options) Validate() error {
 
 // recommendEvery is the interval in steps.
 func (o *Options) recommendEvery() int { return max(1, int(o.Interval/o.step)) }
+
+// warmupSteps is the warm-up in steps: steps before it are not scored.
+func (o *Options) warmupSteps() int { return int(o.Warmup / o.step) }
 
 // Result is a trace's replay: per recommender, its scores over the whole
 // trace, and the same per workload. The oracle comes last.
@@ -162,6 +171,9 @@ func Run(ctx context.Context, t *Trace, o Options) (*Result, error) {
 	o.step = t.Step
 	if o.Interval%t.Step != 0 {
 		return nil, fmt.Errorf("interval %s is not a whole number of %s steps", o.Interval, t.Step)
+	}
+	if o.Warmup%t.Step != 0 || o.warmupSteps() >= t.Steps {
+		return nil, fmt.Errorf("warm-up %s is not a whole number of %s steps shorter than the trace (%s)", o.Warmup, t.Step, time.Duration(t.Steps)*t.Step)
 	}
 	rp, err := newReplay(t, &o)
 	if err != nil {
@@ -249,7 +261,9 @@ func (rp *replay) run(ctx context.Context) error {
 // result scores every simulation, per workload and over the trace.
 func (rp *replay) result() *Result {
 	t := rp.t
-	res := &Result{Trace: t.Name, Start: t.Start, End: t.At(t.Steps - 1), StepSeconds: t.Step.Seconds(), Workloads: len(t.Workloads)}
+	warm := rp.o.warmupSteps()
+	steps := t.Steps - warm // the scored ones
+	res := &Result{Trace: t.Name, Start: t.At(warm), End: t.At(t.Steps - 1), StepSeconds: t.Step.Seconds(), Workloads: len(t.Workloads)}
 	vTotal := make([]verticalAcc, len(rp.verticals))
 	hTotal := make([]horizontalAcc, len(rp.horizontals))
 	for _, wr := range rp.workloads {
@@ -263,7 +277,7 @@ func (rp *replay) result() *Result {
 			for k, run := range wr.vertical {
 				acc := *run.acc[c.Name]
 				vTotal[k].merge(acc)
-				cr.Vertical = append(cr.Vertical, acc.score(rp.verticals[k].Name, t.Steps, t.Step))
+				cr.Vertical = append(cr.Vertical, acc.score(rp.verticals[k].Name, steps, t.Step))
 				if tl := run.timeline[c.Name]; tl != nil {
 					applied = append(applied, *tl)
 				}
@@ -279,7 +293,7 @@ func (rp *replay) result() *Result {
 		}
 		for k, run := range wr.horizontal {
 			hTotal[k].merge(run.acc)
-			out.Horizontal = append(out.Horizontal, run.acc.score(rp.horizontals[k].Name, t.Steps, t.Step))
+			out.Horizontal = append(out.Horizontal, run.acc.score(rp.horizontals[k].Name, steps, t.Step))
 			if out.Timeline != nil && run.timeline != nil {
 				out.Timeline.Replicas = append(out.Timeline.Replicas, *run.timeline)
 			}
@@ -287,11 +301,11 @@ func (rp *replay) result() *Result {
 		res.PerWorkload = append(res.PerWorkload, out)
 	}
 	for k, c := range rp.verticals {
-		res.Vertical = append(res.Vertical, vTotal[k].score(c.Name, t.Steps, t.Step))
+		res.Vertical = append(res.Vertical, vTotal[k].score(c.Name, steps, t.Step))
 	}
 	for k, c := range rp.horizontals {
 		if hTotal[k].workloads > 0 {
-			res.Horizontal = append(res.Horizontal, hTotal[k].score(c.Name, t.Steps, t.Step))
+			res.Horizontal = append(res.Horizontal, hTotal[k].score(c.Name, steps, t.Step))
 		}
 	}
 	return res

@@ -88,7 +88,7 @@ func (r *verticalRun) target(container string) recommender.Resources {
 }
 
 func (r *verticalRun) run(ctx context.Context) error {
-	every := r.o.recommendEvery()
+	every, warm := r.o.recommendEvery(), r.o.warmupSteps()
 	for i := range r.trace.Steps {
 		if i%checkEvery == 0 {
 			if err := ctx.Err(); err != nil {
@@ -108,7 +108,9 @@ func (r *verticalRun) run(ctx context.Context) error {
 			}
 		}
 		for name := range changed {
-			r.acc[name].changes++
+			if i >= warm {
+				r.acc[name].changes++
+			}
 		}
 		if r.vertical == nil {
 			continue
@@ -116,7 +118,7 @@ func (r *verticalRun) run(ctx context.Context) error {
 		if err := r.vertical.Observe(at, minute); err != nil {
 			return fmt.Errorf("%s at %s: %w", r.w.Ref, at.Format(time.RFC3339), err)
 		}
-		if (i+1)%every == 0 {
+		if i >= warm && (i+1)%every == 0 {
 			r.recommend(at)
 		}
 	}
@@ -191,6 +193,12 @@ func (r *verticalRun) restart(p *podState, at time.Time, changed map[string]bool
 }
 
 func (r *verticalRun) score(p *podState, i int, res stepResult) {
+	if tl := r.timeline[p.container.Name]; tl != nil {
+		tl.record(i, p.applied, res.oom)
+	}
+	if i < r.o.warmupSteps() {
+		return
+	}
 	a := r.acc[p.container.Name]
 	a.podSteps++
 	if res.cpuKnown {
@@ -210,9 +218,6 @@ func (r *verticalRun) score(p *podState, i int, res stepResult) {
 		a.ooms++
 	}
 	a.extraGCCPUCores += res.extraGCCPUCores
-	if tl := r.timeline[p.container.Name]; tl != nil {
-		tl.record(i, p.applied, res.oom)
-	}
 }
 
 // provisioned is the limit when there is one, else the request.

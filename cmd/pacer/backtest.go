@@ -50,6 +50,7 @@ type backtestRunOptions struct {
 	initialHeadroom      float64
 	initialCPULimitRatio float64
 	rateRange            time.Duration
+	warmup               time.Duration
 }
 
 func newBacktestRunCommand() *cobra.Command {
@@ -63,6 +64,12 @@ recommender starts from the same resources (the first day's peak usage ×
 earlier advice. A recommendation reaches a pod at its next restart (an OOM
 kill restarts it) or --apply-delay after it moved more than --min-change;
 new replicas serve after --replica-delay.
+
+--warmup gives every recommender the trace's first stretch as history
+before it acts, as pacer serve reads --lookback from Prometheus on start:
+pods run with the initial resources meanwhile and the scores leave it out.
+Without it, pacer waits out its policy's history.minimum (a day by
+default) while the HPA acts from the first minute.
 
 Vertical: pacer's policy (the built-in default, or --policy FILE), the VPA
 recommender's logic with its defaults, krr's simple strategy, and the oracle
@@ -92,6 +99,7 @@ per day.
 	flags.Float64Var(&o.initialHeadroom, "initial-headroom", 1.5, "pods start with the first day's peak usage times this")
 	flags.Float64Var(&o.initialCPULimitRatio, "initial-cpu-limit-ratio", 0, "pods start with a CPU limit of this times the request (0: no limit)")
 	flags.DurationVar(&o.rateRange, "rate-range", 0, "range counters are turned into per-second rates over (default: two steps)")
+	flags.DurationVar(&o.warmup, "warmup", 0, "the trace's first stretch every recommender reads as history before it acts; not scored (0: none)")
 	return cmd
 }
 
@@ -120,7 +128,7 @@ func (o *backtestRunOptions) Validate() error {
 	for _, d := range []struct {
 		flag  string
 		value time.Duration
-	}{{"--apply-delay", o.applyDelay}, {"--replica-delay", o.replicaDelay}, {"--rate-range", o.rateRange}} {
+	}{{"--apply-delay", o.applyDelay}, {"--replica-delay", o.replicaDelay}, {"--rate-range", o.rateRange}, {"--warmup", o.warmup}} {
 		if d.value < 0 {
 			errs = append(errs, fmt.Errorf("%s %s must not be negative", d.flag, d.value))
 		}
@@ -169,6 +177,7 @@ func (o *backtestRunOptions) run(ctx context.Context, stdout io.Writer) error {
 		Policy: policyName, StepSeconds: o.step.Seconds(), IntervalSeconds: o.interval.Seconds(),
 		ApplyDelaySeconds: o.applyDelay.Seconds(), ReplicaDelaySeconds: o.replicaDelay.Seconds(),
 		MinChangePercent: o.minChangePercent, InitialHeadroom: o.initialHeadroom, InitialCPULimitRatio: o.initialCPULimitRatio,
+		WarmupSeconds: o.warmup.Seconds(),
 	}
 	switch o.output {
 	case "json":
@@ -187,7 +196,7 @@ func (o *backtestRunOptions) simOptions(set *policy.Set) sim.Options {
 	}
 	return sim.Options{
 		Interval: o.interval, ApplyDelay: o.applyDelay, ReplicaDelay: o.replicaDelay, MinChange: minChange,
-		InitialHeadroom: o.initialHeadroom, InitialCPULimitRatio: o.initialCPULimitRatio,
+		InitialHeadroom: o.initialHeadroom, InitialCPULimitRatio: o.initialCPULimitRatio, Warmup: o.warmup,
 		Timelines: o.output == "html",
 		Vertical: []sim.VerticalContender{
 			{Name: "pacer", New: contender.Pacer(set)},
