@@ -27,13 +27,16 @@ import (
 // enough to see them go stale within a test.
 const faultStaleAfter = 15 * time.Second
 
-// faultPolicy is the suite's policy with faultStaleAfter.
+// faultPolicy is the suite's policy with faultStaleAfter, and a per-pod
+// target of 40/s: steady serves 100/s, which the suite's 50/s would put
+// on the boundary between 2 and 3 replicas, where two reads a second
+// apart may differ by a replica without anything being wrong.
 var faultPolicy = fmt.Sprintf(`apiVersion: pacer.dev/v1alpha1
 kind: PolicySet
 policies:
   - name: faults
     history: {minimum: 10s, halfLife: 1m, staleAfter: %s}
-    horizontal: {targetRequestRatePerPod: 50, scaleDownBelowRequestRatePerPod: 15, rateWindow: 10s}
+    horizontal: {targetRequestRatePerPod: 40, scaleDownBelowRequestRatePerPod: 15, rateWindow: 10s}
 `, faultStaleAfter)
 
 // faultWorkloads are two of the suite's workloads: enough to tell pods
@@ -509,7 +512,7 @@ func testPacerRestarted(t *testing.T, e *faultEnv) {
 			t.Logf("first cycle after the restart:\n%scontrol:\n%s", describe(recs), describe(controlRecs))
 		}
 		if d := differences(valuesOf(recs), valuesOf(controlRecs), cpuTolerance, memoryTolerance); len(d) > 0 {
-			t.Errorf("cycle %d after the restart disagrees with the control: %v", cycle, d)
+			t.Errorf("cycle %d after the restart disagrees with the control: %v\nrestarted:\n%scontrol:\n%s", cycle, d, reasons(recs), reasons(controlRecs))
 		}
 		if d := differences(valuesOf(recs), before, cpuTolerance, memoryTolerance); len(d) > 0 {
 			worst = d
@@ -546,6 +549,22 @@ func describe(recs []recommender.Recommendation) string {
 			fmt.Fprintf(&b, "; missing %s", m)
 		}
 		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// reasons lists the horizontal reasons of recommendations, for an error message.
+func reasons(recs []recommender.Recommendation) string {
+	var b strings.Builder
+	for _, r := range recs {
+		if r.Horizontal == nil {
+			continue
+		}
+		fmt.Fprintf(&b, "  %s: %d replicas, rate %.1f, target %.1f, capacity %.1f\n", r.Workload, r.Horizontal.DesiredReplicas,
+			r.Horizontal.RequestRate, r.Horizontal.TargetPerPod, r.Horizontal.CapacityPerPod)
+		for _, why := range r.Horizontal.Reasons {
+			fmt.Fprintf(&b, "    %s: %s\n", why.Rule, why.Message)
+		}
 	}
 	return b.String()
 }
