@@ -3,6 +3,7 @@ package recommender
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -205,5 +206,30 @@ func TestLoopSlowSourceLeavesTheSinksTimeToPublish(t *testing.T) {
 	}
 	if len(c.Recommendations) != 1 {
 		t.Error("a timed-out cycle still recommends from older data")
+	}
+}
+
+// problemSource answers with one signal refused and one without data.
+type problemSource struct{}
+
+func (problemSource) Fetch(_ context.Context, q Query) (*Snapshot, error) {
+	snap := NewSnapshot(q.Window)
+	snap.Problems[Goroutines] = errors.New("query for goroutines failed (bad_response): invalid character '<'")
+	snap.Problems[CPUThrottled] = &NoDataError{Signal: CPUThrottled, Where: "test", Reason: "the query returned no series"}
+	return snap, nil
+}
+
+func TestLoopLogsRefusedSignalsOnly(t *testing.T) {
+	var logs strings.Builder
+	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	l, _, _ := newTestLoop(t, problemSource{}, &now, LoopOptions{Interval: time.Minute, Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	if c := l.RunCycle(context.Background()); c.Err != nil {
+		t.Fatalf("a refused signal failed the cycle: %v", c.Err)
+	}
+	if !strings.Contains(logs.String(), "signal=goroutines") || !strings.Contains(logs.String(), "bad_response") {
+		t.Errorf("the refused signal is not logged:\n%s", logs.String())
+	}
+	if strings.Contains(logs.String(), "cpu_throttled") {
+		t.Errorf("a signal without data is logged as refused:\n%s", logs.String())
 	}
 }
