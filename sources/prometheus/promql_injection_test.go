@@ -2,6 +2,7 @@ package prometheus
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"slices"
 	"strconv"
@@ -233,6 +234,25 @@ func TestShapeCheckCatchesNaiveQuoting(t *testing.T) {
 		quoted := `sum by (pod) (go_goroutines{namespace=` + quote(v) + `})`
 		if code, lits, ok := splitPromQL(quoted); !ok || code != plainCode || len(lits) != 1 || lits[0] != v {
 			t.Errorf("quote(%q): code %q, literals %q; want %q and the value", v, code, lits, plainCode)
+		}
+	}
+}
+
+// TestHostileLabelNamesRefused: label names appear unquoted in by-clauses
+// and matchers, so each configured one must be a plain Prometheus label
+// name; anything that could carry PromQL is refused, naming the setting.
+func TestHostileLabelNamesRefused(t *testing.T) {
+	for _, name := range append([]string{"", "pod-name", "1pod", "pod name", "__name__=~\".*\"", "pod) or vector(1", "pod,namespace", "p\u00f6d"}, injections...) {
+		for setting, labels := range map[string]Labels{
+			"namespace label": {Namespace: name}, "pod label": {Pod: name}, "container label": {Container: name},
+		} {
+			errs := Options{URL: "http://x", Labels: labels}.Validate()
+			if len(errs) == 0 || !strings.Contains(errors.Join(errs...).Error(), setting+": label name "+strconv.Quote(name)) {
+				if name == "" {
+					continue // empty takes the default
+				}
+				t.Errorf("%s %q: Validate() = %v, want a refusal naming the setting and the value", setting, name, errs)
+			}
 		}
 	}
 }
