@@ -2,6 +2,8 @@ module github.com/pacerdev/pacer
 
 go 1.26.8
 
+toolchain go1.26.10
+
 require (
 	github.com/go-chi/chi/v5 v5.5.0
 	github.com/prometheus/client_golang v1.25.0

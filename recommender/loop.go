@@ -27,7 +27,9 @@ type Cycle struct {
 	At       time.Time
 	Window   Window
 	Duration time.Duration
-	// Snapshot is what the source returned; nil when fetching failed.
+	// Snapshot is what the source returned; nil when fetching failed. A
+	// loop that folds long windows in pieces (LoopOptions.PieceSamples)
+	// keeps only the newest piece.
 	Snapshot        *Snapshot
 	Recommendations []Recommendation
 	// Err says why the cycle failed; a failed cycle fetched nothing new and
@@ -47,6 +49,15 @@ type LoopOptions struct {
 	// Lookback is the history the first cycle fetches, and the most any
 	// later cycle fetches after a gap (default 1h).
 	Lookback time.Duration
+	// PieceSamples, when set, has a window longer than one step (the first
+	// cycle, a catch-up after a gap) fetched and folded in pieces of about
+	// this many samples in all, so memory holds one piece rather than the
+	// whole lookback, and a cycle its deadline cuts short keeps what it
+	// folded: the next one resumes there. The first piece is ten steps; the
+	// next are sized from the series the previous one returned. 0 fetches
+	// the window whole and keeps it in the cycle's Snapshot, as a report
+	// needs.
+	PieceSamples int
 	// Selector narrows what is fetched.
 	Selector Selector
 	// WorkloadOf maps a container to its workload (default: GuessWorkload).
@@ -103,6 +114,9 @@ func NewLoop(source Source, eval Evaluator, o LoopOptions, sinks ...Sink) (*Loop
 			errs = append(errs, fmt.Errorf("loop %s %s is negative", d.name, d.value))
 		}
 	}
+	if o.PieceSamples < 0 {
+		errs = append(errs, fmt.Errorf("loop piece of %d samples is negative", o.PieceSamples))
+	}
 	if o.Step > o.Lookback {
 		errs = append(errs, fmt.Errorf("loop step %s is longer than the lookback %s", o.Step, o.Lookback))
 	}
@@ -153,15 +167,15 @@ func (l *Loop) RunCycle(ctx context.Context) *Cycle {
 	if c.Window.Range == 0 {
 		c.Window.Step = 0
 	}
-	c.Snapshot, c.Err = l.fetch(fetchCtx, c.Window)
-	cancelFetch()
-	if c.Err == nil {
-		l.logProblems(c.Snapshot)
-		c.Err = l.eval.Observe(c.Snapshot, l.o.WorkloadOf)
-		l.mu.Lock()
-		l.fetched = end
-		l.mu.Unlock()
+	if l.o.PieceSamples > 0 && c.Window.Range > c.Window.Step {
+		c.Snapshot, c.Err = l.foldInPieces(fetchCtx, c.Window)
+	} else {
+		c.Snapshot, c.Err = l.fetch(fetchCtx, c.Window)
+		if c.Err == nil {
+			c.Err = l.fold(c.Snapshot, end)
+		}
 	}
+	cancelFetch()
 	current := l.o.Current
 	if current == nil {
 		current = func(WorkloadRef) Current { return Current{} }
@@ -182,6 +196,52 @@ func (l *Loop) RunCycle(ctx context.Context) *Cycle {
 	l.last = c
 	l.mu.Unlock()
 	return c
+}
+
+// fold folds a snapshot fetched up to end into the evaluator and moves the
+// point the next fetch starts from there.
+func (l *Loop) fold(snap *Snapshot, end time.Time) error {
+	l.logProblems(snap)
+	err := l.eval.Observe(snap, l.o.WorkloadOf)
+	l.mu.Lock()
+	l.fetched = end
+	l.mu.Unlock()
+	return err
+}
+
+// firstPieceSteps is the first piece of a window folded in pieces, before
+// the loop knows how many series an answer holds.
+const firstPieceSteps = 10
+
+// foldInPieces fetches and folds w oldest piece first, each sized so the
+// answer holds about PieceSamples samples. It returns the newest piece.
+// A failure keeps what was folded before it: the next cycle resumes there.
+func (l *Loop) foldInPieces(ctx context.Context, w Window) (*Snapshot, error) {
+	steps := firstPieceSteps
+	var last *Snapshot
+	for from := w.Start(); from.Before(w.End); {
+		to := from.Add(time.Duration(steps) * w.Step)
+		if to.After(w.End) {
+			to = w.End
+		}
+		piece := Window{End: to, Range: to.Sub(from), Step: w.Step}
+		snap, err := l.fetch(ctx, piece)
+		if err == nil {
+			err = l.fold(snap, to)
+		}
+		if err != nil {
+			if !from.Equal(w.Start()) {
+				err = fmt.Errorf("folded history up to %s of %s, the next cycle resumes there: %w", from.Format(time.RFC3339), w.End.Format(time.RFC3339), err)
+			}
+			return last, err
+		}
+		last = snap
+		// The next piece starts a step after this one ended (a window
+		// holds both of its ends), sized from the series just seen.
+		from = to.Add(w.Step)
+		steps = max(1, min(maxPointsPerSeries-1, l.o.PieceSamples/max(1, snap.seriesCount())))
+	}
+	return last, nil
 }
 
 // fetchShareNum/fetchShareDen is the part of the cycle deadline the fetch

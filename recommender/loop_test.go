@@ -233,3 +233,99 @@ func TestLoopLogsRefusedSignalsOnly(t *testing.T) {
 		t.Errorf("a signal without data is logged as refused:\n%s", logs.String())
 	}
 }
+
+// failAfter fails every fetch after the first n.
+type failAfter struct {
+	fakeSource
+	n int
+}
+
+func (f *failAfter) Fetch(ctx context.Context, q Query) (*Snapshot, error) {
+	f.mu.Lock()
+	fail := len(f.windows) >= f.n
+	f.mu.Unlock()
+	if fail {
+		f.mu.Lock()
+		f.windows = append(f.windows, q.Window)
+		f.mu.Unlock()
+		return nil, errors.New("prometheus went away")
+	}
+	return f.fakeSource.Fetch(ctx, q)
+}
+
+// observedSamples lists the CPU sample times the evaluator saw, in order.
+func observedSamples(eval *fakeEvaluator) []time.Time {
+	var out []time.Time
+	for _, snap := range eval.observed {
+		for _, s := range snap.Series[CPU] {
+			for _, smp := range s.Samples {
+				out = append(out, smp.At)
+			}
+		}
+	}
+	return out
+}
+
+// TestLoopFoldsLongWindowsInPieces: with PieceSamples the lookback is
+// fetched and folded piece by piece, ten steps first, then sized from the
+// series seen; every sample is folded once, none is skipped, and the
+// cycle keeps the newest piece.
+func TestLoopFoldsLongWindowsInPieces(t *testing.T) {
+	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	src := &fakeSource{}
+	l, eval, _ := newTestLoop(t, src, &now, LoopOptions{Interval: time.Minute, Lookback: 3 * time.Hour, PieceSamples: 60})
+	c := l.RunCycle(context.Background())
+	if c.Err != nil {
+		t.Fatal(c.Err)
+	}
+	// 10 steps, then 60 a piece (one series): 3h = 11 + 61 + 61 + 48 points.
+	if len(src.windows) != 4 || src.windows[0].Range != 10*time.Minute || src.windows[1].Range != 60*time.Minute {
+		t.Fatalf("pieces %+v, want 10m, then 1h each", src.windows)
+	}
+	got := observedSamples(eval)
+	if want := 3*60 + 1; len(got) != want {
+		t.Fatalf("%d samples folded, want %d", len(got), want)
+	}
+	for i, at := range got {
+		if want := now.Add(-3 * time.Hour).Add(time.Duration(i) * time.Minute); !at.Equal(want) {
+			t.Fatalf("sample %d at %s, want %s: each step once, in order", i, at, want)
+		}
+	}
+	if c.Snapshot != eval.observed[len(eval.observed)-1] {
+		t.Error("the cycle does not keep the newest piece")
+	}
+	now = now.Add(time.Minute)
+	src.windows = nil
+	if c := l.RunCycle(context.Background()); c.Err != nil || len(src.windows) != 1 || src.windows[0].Range != time.Minute {
+		t.Errorf("next cycle: err %v, windows %+v; want one fetch of the last minute", c.Err, src.windows)
+	}
+}
+
+// TestLoopResumesACatchUpCutShort: a cycle whose source fails half-way
+// keeps the pieces it folded, and the next one starts where it stopped.
+func TestLoopResumesACatchUpCutShort(t *testing.T) {
+	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	src := &failAfter{n: 2}
+	l, eval, _ := newTestLoop(t, src, &now, LoopOptions{Interval: time.Minute, Lookback: 3 * time.Hour, PieceSamples: 60})
+	c := l.RunCycle(context.Background())
+	if c.Err == nil || !strings.Contains(c.Err.Error(), "the next cycle resumes there") {
+		t.Fatalf("cycle error %v, want one that says where it stopped", c.Err)
+	}
+	folded := len(observedSamples(eval))
+	if folded != 11+61 {
+		t.Fatalf("%d samples folded before the failure, want the first two pieces' 72", folded)
+	}
+	src.n = 1000
+	src.windows = nil
+	now = now.Add(time.Minute)
+	if c := l.RunCycle(context.Background()); c.Err != nil {
+		t.Fatal(c.Err)
+	}
+	if start, want := src.windows[0].Start(), time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC).Add(71*time.Minute); !start.Equal(want) {
+		t.Errorf("resumed at %s, want %s, where the last folded piece ended", start, want)
+	}
+	got := observedSamples(eval)
+	if last, want := got[len(got)-1], now; !last.Equal(want) {
+		t.Errorf("newest sample %s, want %s", last, want)
+	}
+}

@@ -131,6 +131,15 @@ func (s *Snapshot) Containers() []ContainerRef {
 	return refs
 }
 
+// seriesCount is how many series the snapshot holds over all signals.
+func (s *Snapshot) seriesCount() int {
+	n := 0
+	for _, series := range s.Series {
+		n += len(series)
+	}
+	return n
+}
+
 // Lookup returns the series of one signal for one container.
 func (s *Snapshot) Lookup(sig Signal, ref ContainerRef) (Series, bool) {
 	for _, one := range s.Series[sig] {

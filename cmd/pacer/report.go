@@ -250,7 +250,7 @@ func (o *reportOptions) source(ctx context.Context, bar *progress, log *slog.Log
 		if err != nil {
 			return nil, "", time.Time{}, err
 		}
-		return src, "Prometheus " + po.URL, at.Or(time.Now()), nil
+		return src, "Prometheus " + po.RedactedURL(), at.Or(time.Now()), nil
 	case "--scrape":
 		so, err := o.sources.scrapeOptions(log)
 		if err != nil {

@@ -30,6 +30,13 @@ import (
 	"github.com/pacerdev/pacer/sources/scrape"
 )
 
+// servePieceSamples bounds the history serve fetches and folds at once on
+// start and after a gap: 24 hours of 10,000 pods at one sample a minute is
+// tens of millions of samples, far more than one answer should hold. About
+// a million samples is a piece of some 100 MiB while decoding; a start cut
+// short by the cycle deadline resumes where it stopped.
+const servePieceSamples = 1_000_000
+
 type serveOptions struct {
 	sources         sourceOptions
 	kube            kubeOptions
@@ -178,7 +185,7 @@ func (o *serveOptions) run(ctx context.Context, stderr io.Writer, log *slog.Logg
 		return err
 	}
 	loop, err := recommender.NewLoop(src, eval, recommender.LoopOptions{
-		Interval: o.interval, Timeout: o.cycleTimeout, Step: o.step, Lookback: o.lookback,
+		Interval: o.interval, Timeout: o.cycleTimeout, Step: o.step, Lookback: o.lookback, PieceSamples: servePieceSamples,
 		Selector: selectorOf(o.namespace), WorkloadOf: eval.workloadOf, Current: eval.current, Log: log,
 	}, sinks...)
 	if err != nil {
@@ -255,7 +262,7 @@ func (o *serveOptions) source(log *slog.Logger) (recommender.Source, string, err
 	if err != nil {
 		return nil, "", err
 	}
-	return src, "Prometheus " + po.URL, nil
+	return src, "Prometheus " + po.RedactedURL(), nil
 }
 
 // router serves health, metrics, pprof and the dashboard with its API.

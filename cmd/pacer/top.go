@@ -114,7 +114,7 @@ func (o *topOptions) source(ctx context.Context, log *slog.Logger) (*topSource, 
 		if err != nil {
 			return nil, err
 		}
-		return &topSource{src: src, where: po.URL, refresh: noRefresh, at: now}, nil
+		return &topSource{src: src, where: po.RedactedURL(), refresh: noRefresh, at: now}, nil
 	case "--scrape":
 		so, err := o.sources.scrapeOptions(log)
 		if err != nil {

@@ -80,6 +80,21 @@ func (o *Options) applyDefaults() {
 	}
 }
 
+// RedactedURL is URL with any password in it replaced by "xxxxx", for logs,
+// errors and pages: credentials belong in the files the client options
+// name, but a URL with user:password@ must not spread them.
+func (o Options) RedactedURL() string {
+	return redactURL(o.URL)
+}
+
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(an unparsable URL)"
+	}
+	return u.Redacted()
+}
+
 // Validate reports every problem with the options, each naming its field.
 func (o Options) Validate() []error {
 	o.applyDefaults()
@@ -87,9 +102,14 @@ func (o Options) Validate() []error {
 	if o.URL == "" {
 		errs = append(errs, errors.New("prometheus URL is empty"))
 	} else if u, err := url.Parse(o.URL); err != nil {
+		// url.Parse's error quotes the whole URL, password and all.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		errs = append(errs, fmt.Errorf("prometheus URL: %w", err))
 	} else if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		errs = append(errs, fmt.Errorf("prometheus URL %q: want http:// or https:// and a host", o.URL))
+		errs = append(errs, fmt.Errorf("prometheus URL %q: want http:// or https:// and a host", u.Redacted()))
 	}
 	if o.Timeout < 0 {
 		errs = append(errs, fmt.Errorf("timeout %s is negative", o.Timeout))
