@@ -33,9 +33,9 @@ const authCacheTTL = 10 * time.Second
 // the front-proxy headers under its client certificate; client
 // certificates of the cluster CA; bearer tokens, by a TokenReview. It
 // authorizes with a SubjectAccessReview, except for system:masters and the
-// health checks. It uses client rather than a kubeconfig path, so pacer's
-// --kubeconfig and --context apply.
-func delegateAuth(ctx context.Context, cfg *genericapiserver.Config, client kubernetes.Interface) error {
+// health checks. It uses client (reviews for the reviews) rather than a
+// kubeconfig path, so pacer's --kubeconfig and --context apply.
+func delegateAuth(ctx context.Context, cfg *genericapiserver.Config, client, reviews kubernetes.Interface) error {
 	clientCA, err := dynamiccertificates.NewDynamicCAFromConfigMapController("client-ca",
 		authConfigMapNamespace, authConfigMapName, "client-ca-file", client)
 	if err != nil {
@@ -66,7 +66,7 @@ func delegateAuth(ctx context.Context, cfg *genericapiserver.Config, client kube
 	backoff := genericoptions.DefaultAuthWebhookRetryBackoff()
 	authn, _, err := authenticatorfactory.DelegatingAuthenticatorConfig{
 		Anonymous:                          &apiserver.AnonymousAuthConfig{Enabled: true},
-		TokenAccessReviewClient:            client.AuthenticationV1(),
+		TokenAccessReviewClient:            reviews.AuthenticationV1(),
 		TokenAccessReviewTimeout:           10 * time.Second,
 		WebhookRetryBackoff:                backoff,
 		CacheTTL:                           authCacheTTL,
@@ -83,7 +83,7 @@ func delegateAuth(ctx context.Context, cfg *genericapiserver.Config, client kube
 		return fmt.Errorf("health check authorization: %w", err)
 	}
 	sar, err := authorizerfactory.DelegatingAuthorizerConfig{
-		SubjectAccessReviewClient: client.AuthorizationV1(),
+		SubjectAccessReviewClient: reviews.AuthorizationV1(),
 		AllowCacheTTL:             authCacheTTL,
 		DenyCacheTTL:              authCacheTTL,
 		WebhookRetryBackoff:       backoff,

@@ -34,6 +34,11 @@ type ServerOptions struct {
 	// Client reaches the kube-apiserver that authentication and
 	// authorization are delegated to; required.
 	Client kubernetes.Interface
+	// ReviewClient sends the TokenReviews and SubjectAccessReviews
+	// (default: Client). Give it a rate limit of its own: when the cache of
+	// review answers expires, every request in flight sends a review, and
+	// behind client-go's default of 5 a second they queue for seconds.
+	ReviewClient kubernetes.Interface
 }
 
 // Server is the external.metrics.k8s.io/v1beta1 aggregated API server.
@@ -61,7 +66,11 @@ func NewServer(ctx context.Context, store *Store, o ServerOptions) (*Server, err
 	if err := secure.ApplyTo(&cfg.SecureServing, &cfg.LoopbackClientConfig); err != nil {
 		return nil, fmt.Errorf("secure serving: %w", err)
 	}
-	if err := delegateAuth(ctx, &cfg.Config, o.Client); err != nil {
+	reviews := o.ReviewClient
+	if reviews == nil {
+		reviews = o.Client
+	}
+	if err := delegateAuth(ctx, &cfg.Config, o.Client, reviews); err != nil {
 		return nil, err
 	}
 	cfg.EnableProfiling = false

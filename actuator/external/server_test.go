@@ -28,8 +28,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
-	authenticationv1client "k8s.io/client-go/kubernetes/typed/authentication/v1"
-	authorizationv1client "k8s.io/client-go/kubernetes/typed/authorization/v1"
 	"k8s.io/client-go/rest"
 
 	"github.com/pacerdev/pacer/recommender"
@@ -90,23 +88,6 @@ type testServer struct {
 	certs string          // the CertDir
 }
 
-// reviewingClient is a fake cluster whose token and access reviews go to
-// a test server: the delegating authenticator and authorizer post them
-// with the REST client, which a fake clientset does not have.
-type reviewingClient struct {
-	*fake.Clientset
-	authn authenticationv1client.AuthenticationV1Interface
-	authz authorizationv1client.AuthorizationV1Interface
-}
-
-func (c reviewingClient) AuthenticationV1() authenticationv1client.AuthenticationV1Interface {
-	return c.authn
-}
-
-func (c reviewingClient) AuthorizationV1() authorizationv1client.AuthorizationV1Interface {
-	return c.authz
-}
-
 // review answers TokenReviews, authenticating "hpa-token" as hpaUser, and
 // SubjectAccessReviews, allowing hpaUser only.
 func review(w http.ResponseWriter, r *http.Request) {
@@ -164,7 +145,6 @@ func startServer(t testing.TB) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := reviewingClient{Clientset: cluster, authn: remote.AuthenticationV1(), authz: remote.AuthorizationV1()}
 
 	c := &clock{t0}
 	store := newStore(t, c, Options{StaleAfter: time.Minute})
@@ -174,7 +154,11 @@ func startServer(t testing.TB) *testServer {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	certs := t.TempDir()
-	srv, err := NewServer(ctx, store, ServerOptions{Listener: ln, CertDir: certs, CertNames: []string{"pacer.pacer-system.svc"}, Client: client})
+	// The reviews go to a test server through ReviewClient (the
+	// delegating authenticator and authorizer post them with the REST
+	// client, which a fake clientset does not have); a fake cluster's
+	// answer would deny every caller.
+	srv, err := NewServer(ctx, store, ServerOptions{Listener: ln, CertDir: certs, CertNames: []string{"pacer.pacer-system.svc"}, Client: cluster, ReviewClient: remote})
 	if err != nil {
 		cancel()
 		t.Fatal(err)

@@ -181,7 +181,7 @@ func (o *serveOptions) run(ctx context.Context, stderr io.Writer, log *slog.Logg
 	for _, w := range writers {
 		sinks = append(sinks, leaderOnly{w, leading})
 	}
-	if sinks, err = o.startExternal(ctx, sinks, typed, dyn, reg, eval.workloadOf, log); err != nil {
+	if sinks, err = o.startExternal(ctx, sinks, cfg, typed, dyn, reg, eval.workloadOf, log); err != nil {
 		return err
 	}
 	loop, err := recommender.NewLoop(src, eval, recommender.LoopOptions{

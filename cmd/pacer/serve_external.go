@@ -16,11 +16,17 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
 
 	"github.com/pacerdev/pacer/actuator/external"
 	"github.com/pacerdev/pacer/recommender"
 )
+
+// reviewQPS and reviewBurst rate-limit the TokenReviews and
+// SubjectAccessReviews of external metrics callers, as k8s.io/apiserver
+// limits its own delegated authentication and authorization clients.
+const reviewQPS, reviewBurst = 200, 400
 
 // externalOptions are the flags of the external metrics API: the
 // aggregated API server for HPAs, and the same values as JSON and on
@@ -90,7 +96,7 @@ func (o *externalOptions) serviceRef() (external.ServiceRef, error) {
 // values on /metrics, checks who owns the external metrics APIService, and
 // starts the aggregated API server until ctx ends unless it is turned off.
 // It returns sinks with the store added.
-func (o *serveOptions) startExternal(ctx context.Context, sinks []recommender.Sink, client kubernetes.Interface, dyn dynamic.Interface,
+func (o *serveOptions) startExternal(ctx context.Context, sinks []recommender.Sink, cfg *rest.Config, client kubernetes.Interface, dyn dynamic.Interface,
 	reg prometheus.Registerer, workloadOf func(recommender.ContainerRef) recommender.WorkloadRef, log *slog.Logger) ([]recommender.Sink, error) {
 	e := &o.external
 	if err := e.validate(o.interval); err != nil {
@@ -125,8 +131,18 @@ func (o *serveOptions) startExternal(ctx context.Context, sinks []recommender.Si
 		return nil, fmt.Errorf("--external-metrics-listen: %w", err)
 	}
 	klog.SetSlogLogger(log) // the Kubernetes server libraries log through klog
+	// Reviews get a client of their own, with the rate limit
+	// k8s.io/apiserver gives its delegated authn/authz clients: behind the
+	// shared client's 5 a second, the reviews of one cache expiry queued
+	// for seconds, and leader election renewals queued behind them.
+	reviewCfg := rest.CopyConfig(cfg)
+	reviewCfg.QPS, reviewCfg.Burst = reviewQPS, reviewBurst
+	reviews, err := kubernetes.NewForConfig(reviewCfg)
+	if err != nil {
+		return nil, fmt.Errorf("the external metrics review client: %w", err)
+	}
 	server, err := external.NewServer(ctx, store, external.ServerOptions{
-		Listener: ln, CertDir: e.certDir, Client: client,
+		Listener: ln, CertDir: e.certDir, Client: client, ReviewClient: reviews,
 		CertNames: []string{svc.Name, svc.Name + "." + svc.Namespace, svc.Name + "." + svc.Namespace + ".svc",
 			svc.Name + "." + svc.Namespace + ".svc.cluster.local"},
 	})
