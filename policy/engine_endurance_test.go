@@ -23,10 +23,10 @@ import (
 // thousands of workloads whose pods are replaced by rollouts. `make test`
 // runs a short one; the numbers in BENCHMARKS.md come from
 //
-//	go test ./policy -run '^TestEndurance$' -count=1 -v -timeout 60m -endurance-hours=12 -endurance-workloads=2000
+//	go test ./policy -run '^TestEndurance$' -count=1 -v -timeout 60m -endurance-hours=48 -endurance-workloads=2000
 var (
-	enduranceHours     = flag.Int("endurance-hours", 3, "simulated hours of the endurance test")
-	enduranceWorkloads = flag.Int("endurance-workloads", 200, "workloads of the endurance test, two pods each")
+	enduranceHours     = flag.Int("endurance-hours", 4, "simulated hours of the endurance test")
+	enduranceWorkloads = flag.Int("endurance-workloads", 150, "workloads of the endurance test, two pods each")
 	// enduranceChurn replaces workloads by new ones (preview environments,
 	// renamed services); the engine keeps the state of every workload it
 	// has ever seen, so with churn the heap grows: see the report of issue 8.
@@ -38,6 +38,13 @@ var (
 // (histograms, a few last values, a bounded ring of rates), so any steady
 // growth is a leak.
 const heapGrowthFactor = 1.25
+
+// warmupHours is how long the heap may grow: the run's policy needs an hour
+// of history before its recommendations are ready, and a ready
+// recommendation holds more (targets, bounds, reasons) than an
+// insufficient-data one. With the default policy's 24 hours the same step
+// comes at hour 24 (BENCHMARKS.md).
+const warmupHours = 2
 
 // fakeCluster is the source: Deployments svc-NNNN with two pods each, whose
 // Go signals follow a daily wave, each workload at its own scale and phase.
@@ -105,14 +112,19 @@ func (c *fakeCluster) Fetch(_ context.Context, q recommender.Query) (*recommende
 
 // countingSink checks every cycle recommends for every workload.
 type countingSink struct {
-	t         *testing.T
-	workloads int
-	failed    int
-	last      int
+	t               *testing.T
+	workloads       int
+	failed          int
+	last, lastReady int
 }
 
 func (s *countingSink) Publish(_ context.Context, c *recommender.Cycle) error {
-	s.last = len(c.Recommendations)
+	s.last, s.lastReady = len(c.Recommendations), 0
+	for _, r := range c.Recommendations {
+		if r.Outcome == recommender.OutcomeReady {
+			s.lastReady++
+		}
+	}
 	if c.Err != nil || len(c.Recommendations) < s.workloads {
 		s.failed++
 		if s.failed <= 3 {
@@ -137,25 +149,30 @@ func measure(hour int) heapSample {
 }
 
 // TestEndurance runs the loop for hours of simulated one-minute cycles and
-// checks that the live heap and the goroutines stay flat: after the first
-// hour, the state holds every workload and must not grow with time or with
-// pods replaced by rollouts.
+// checks that the live heap and the goroutines stay flat: after warm-up,
+// the state holds every workload, every recommendation is ready, and
+// nothing may grow with time or with pods replaced by rollouts.
 func TestEndurance(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	hours, workloads := *enduranceHours, *enduranceWorkloads
 	if testing.Short() {
-		hours, workloads = 3, 50
+		hours, workloads = warmupHours+2, 50
 	}
-	if hours < 3 {
-		t.Fatalf("-endurance-hours=%d: need at least 3 (one of warm-up, two to compare)", hours)
+	if hours < warmupHours+2 {
+		t.Fatalf("-endurance-hours=%d: need at least %d (%d of warm-up, two to compare)", hours, warmupHours+2, warmupHours)
 	}
 	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	cluster := &fakeCluster{workloads: workloads, generation: make([]int, workloads), id: make([]int, workloads)}
 	for w := range cluster.id {
 		cluster.id[w] = w
 	}
-	set := policy.DefaultSet()
-	engine := policy.NewEngine(func(w recommender.WorkloadRef) (policy.Policy, error) { return set.For(w, nil, nil) })
+	// The default policy but for an hour of history, so that a short run
+	// reaches ready recommendations.
+	p, err := policy.Default().WithAnnotations(map[string]string{policy.OverridePrefix + "history.minimum": "1h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine := policy.NewEngine(func(recommender.WorkloadRef) (policy.Policy, error) { return p, nil })
 	store, err := external.NewStore(external.Options{Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
@@ -189,30 +206,36 @@ func TestEndurance(t *testing.T) {
 		s := measure(hour)
 		s.cycleMean = spent / 60
 		samples = append(samples, s)
-		t.Logf("hour %2d: heap alloc %6.1f MiB, heap in use %6.1f MiB, goroutines %d, cycle %s, rollouts %d, workloads replaced %d, recommendations %d",
-			hour, mib(s.heapAlloc), mib(s.inUse), s.goroutines, s.cycleMean.Round(time.Millisecond), rollout, replaced, sink.last)
+		t.Logf("hour %2d: heap alloc %6.1f MiB, heap in use %6.1f MiB, goroutines %d, cycle %s, rollouts %d, workloads replaced %d, recommendations %d (%d ready)",
+			hour, mib(s.heapAlloc), mib(s.inUse), s.goroutines, s.cycleMean.Round(time.Millisecond), rollout, replaced, sink.last, sink.lastReady)
 	}
 
-	first := samples[0]
+	if sink.lastReady != workloads {
+		t.Errorf("the last cycle has %d ready recommendations of %d; the run never left warm-up", sink.lastReady, workloads)
+	}
+	first := samples[warmupHours-1]
 	var worst heapSample
-	for _, s := range samples[1:] {
+	for _, s := range samples[warmupHours:] {
 		if s.heapAlloc > worst.heapAlloc {
 			worst = s
 		}
-		if s.goroutines > first.goroutines {
-			t.Errorf("hour %d: %d goroutines, hour 1 had %d", s.hour, s.goroutines, first.goroutines)
+	}
+	for _, s := range samples[1:] {
+		if s.goroutines > samples[0].goroutines {
+			t.Errorf("hour %d: %d goroutines, hour 1 had %d", s.hour, s.goroutines, samples[0].goroutines)
 		}
 	}
 	if limit := uint64(heapGrowthFactor * float64(first.heapAlloc)); worst.heapAlloc > limit {
-		t.Errorf("live heap grew from %.1f MiB after hour 1 to %.1f MiB in hour %d; want at most %.2f×",
-			mib(first.heapAlloc), mib(worst.heapAlloc), worst.hour, heapGrowthFactor)
+		t.Errorf("live heap grew from %.1f MiB in hour %d, after warm-up, to %.1f MiB in hour %d; want at most %.2f×",
+			mib(first.heapAlloc), first.hour, mib(worst.heapAlloc), worst.hour, heapGrowthFactor)
 	}
 	var b strings.Builder
 	for _, s := range samples {
 		fmt.Fprintf(&b, " %.1f", mib(s.heapAlloc))
 	}
-	t.Logf("%d workloads, %d pods, %d hours of 1m cycles, %d rollouts; live heap per hour (MiB):%s; last/first %.3f",
-		workloads, 2*workloads, hours, rollout, b.String(), float64(samples[len(samples)-1].heapAlloc)/float64(first.heapAlloc))
+	t.Logf("%d workloads, %d pods, %d hours of 1m cycles, %d rollouts; live heap per hour (MiB):%s; last/hour %d %.3f, max/hour %d %.3f",
+		workloads, 2*workloads, hours, rollout, b.String(), first.hour, float64(samples[len(samples)-1].heapAlloc)/float64(first.heapAlloc),
+		first.hour, float64(worst.heapAlloc)/float64(first.heapAlloc))
 }
 
 func mib(b uint64) float64 { return float64(b) / (1 << 20) }
