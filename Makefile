@@ -87,11 +87,12 @@ bench-scale: $(BENCHSTAT)
 ## real kube-apiserver and Prometheus: p50/p99 at 1,000 requests/s and the
 ## most requests/s with 8 and 32 in flight, direct to pacer, through the
 ## aggregator, and a query-per-request baseline; medians of 5 rounds, about
-## 15 minutes, into bench-external.out. Start it on an idle machine.
+## 20 minutes, into bench-external.out. Start it on an idle machine;
+## EXTERNAL_BENCH_FLAGS passes more flags (e.g. -external-bench-rounds 3).
 bench-external: SHELL := /bin/bash
 bench-external: deps kube-binaries
 	set -o pipefail; $(GO) test -tags integration -run '^TestExternalMetricsLoad$$' -count=1 -timeout 60m -v \
-		./test/integration -external-bench | tee bench-external.out
+		./test/integration -external-bench $(EXTERNAL_BENCH_FLAGS) | tee bench-external.out
 
 $(BENCHSTAT):
 	GOBIN=$(dir $(BENCHSTAT)) $(GO) install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
