@@ -21,14 +21,16 @@ type Engine struct {
 	resolve   Resolver
 	workloads map[recommender.WorkloadRef]*workloadState
 	// unresolved holds, for each workload seen whose policy could not be
-	// resolved (none selects it, or its annotations are wrong), why.
-	unresolved map[recommender.WorkloadRef]error
+	// resolved (none selects it, or its annotations are wrong), why, and
+	// unresolvedSeen the end of the newest snapshot it was in (ms).
+	unresolved     map[recommender.WorkloadRef]error
+	unresolvedSeen map[recommender.WorkloadRef]int64
 }
 
 // NewEngine returns an engine that asks resolve for each new workload's policy.
 func NewEngine(resolve Resolver) *Engine {
 	return &Engine{resolve: resolve, workloads: map[recommender.WorkloadRef]*workloadState{},
-		unresolved: map[recommender.WorkloadRef]error{}}
+		unresolved: map[recommender.WorkloadRef]error{}, unresolvedSeen: map[recommender.WorkloadRef]int64{}}
 }
 
 // Observe folds a snapshot into the state. Samples are grouped by workload
@@ -55,6 +57,7 @@ func (e *Engine) Observe(snap *recommender.Snapshot, workloadOf func(recommender
 		wref := workloadOf(ref)
 		w, ok := e.state(wref)
 		if !ok {
+			e.unresolvedSeen[wref] = max(e.unresolvedSeen[wref], snap.Window.End.UnixMilli())
 			continue
 		}
 		b := pending[wref]
@@ -143,6 +146,34 @@ func (b *workloadBatch) fold() error {
 	return nil
 }
 
+// Forget drops every workload, resolved or not, that has had no sample
+// since before: a Deployment deleted, a preview environment gone, a pod
+// template hash that will not come back. Without it the state and the
+// list of recommendations grow with every workload a cluster ever ran. It
+// returns how many it dropped.
+func (e *Engine) Forget(before time.Time) int {
+	cut, n := before.UnixMilli(), 0
+	for ref, w := range e.workloads {
+		if w.processed < cut {
+			delete(e.workloads, ref)
+			n++
+		}
+	}
+	for ref := range e.unresolved {
+		if e.unresolvedSeen[ref] < cut {
+			delete(e.unresolved, ref)
+			delete(e.unresolvedSeen, ref)
+			n++
+		}
+	}
+	for ref := range e.unresolvedSeen {
+		if _, still := e.unresolved[ref]; !still {
+			delete(e.unresolvedSeen, ref)
+		}
+	}
+	return n
+}
+
 // state returns a workload's state, resolving its policy the first time;
 // false when no policy applies (recorded in e.unresolved).
 func (e *Engine) state(w recommender.WorkloadRef) (*workloadState, bool) {
@@ -190,6 +221,7 @@ func (e *Engine) Reresolve(resolve Resolver) {
 		if err != nil {
 			delete(e.workloads, ref)
 			e.unresolved[ref] = err
+			e.unresolvedSeen[ref] = max(e.unresolvedSeen[ref], old.processed)
 			continue
 		}
 		if p.stateShape() == old.policy.stateShape() {
@@ -200,6 +232,7 @@ func (e *Engine) Reresolve(resolve Resolver) {
 		if err != nil {
 			delete(e.workloads, ref)
 			e.unresolved[ref] = err
+			e.unresolvedSeen[ref] = max(e.unresolvedSeen[ref], old.processed)
 			continue
 		}
 		e.workloads[ref] = s

@@ -288,3 +288,42 @@ func TestGOMEMLIMITSizingStandsDown(t *testing.T) {
 		})
 	}
 }
+
+// TestForgetDropsWorkloadsThatStopped: a workload with no sample since the
+// cut leaves the state and the recommendations; one still reporting stays,
+// and so does an unresolved one seen since.
+func TestForgetDropsWorkloadsThatStopped(t *testing.T) {
+	shifted := func(snap *recommender.Snapshot, by time.Duration) *recommender.Snapshot {
+		out := recommender.NewSnapshot(recommender.Window{End: snap.Window.End.Add(by), Range: snap.Window.Range, Step: snap.Window.Step})
+		for sig, series := range snap.Series {
+			for _, s := range series {
+				moved := recommender.Series{Ref: s.Ref}
+				for _, smp := range s.Samples {
+					moved.Samples = append(moved.Samples, recommender.Sample{At: smp.At.Add(by), Value: smp.Value})
+				}
+				out.Series[sig] = append(out.Series[sig], moved)
+			}
+		}
+		return out
+	}
+	resolve := func(w recommender.WorkloadRef) (Policy, error) {
+		if w.Name == "orphan" || w.Name == "stray" {
+			return Policy{}, errors.New("no policy selects it")
+		}
+		return testPolicy(), nil
+	}
+	first := snapshotOf(time.Hour, goService("gone-7d9f8b6c5d-bbbbb"), goService("api-7d9f8b6c5d-bbbbb"), goService("orphan-7d9f8b6c5d-bbbbb"))
+	later := shifted(snapshotOf(time.Hour, goService("api-7d9f8b6c5d-bbbbb"), goService("stray-7d9f8b6c5d-bbbbb")), 10*24*time.Hour)
+	e := observeAll(t, resolve, first, later)
+	if n := e.Forget(later.Window.End.Add(-8 * 24 * time.Hour)); n != 2 {
+		t.Errorf("forgot %d workloads, want gone and orphan", n)
+	}
+	var names []string
+	for _, r := range e.Recommend(later.Window.End, func(recommender.WorkloadRef) recommender.Current { return recommender.Current{} }) {
+		names = append(names, r.Workload.Name)
+	}
+	slices.Sort(names)
+	if !slices.Equal(names, []string{"api", "stray"}) {
+		t.Errorf("recommendations for %v, want api and stray", names)
+	}
+}

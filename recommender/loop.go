@@ -16,6 +16,13 @@ type Evaluator interface {
 	Recommend(now time.Time, current func(WorkloadRef) Current) []Recommendation
 }
 
+// Forgetter is an Evaluator that can drop the workloads that have had no
+// sample since a time, so its state does not grow with every workload a
+// cluster ever ran.
+type Forgetter interface {
+	Forget(before time.Time) int
+}
+
 // Sink receives the result of every cycle: an actuator, a dashboard.
 type Sink interface {
 	Publish(ctx context.Context, c *Cycle) error
@@ -58,6 +65,11 @@ type LoopOptions struct {
 	// the window whole and keeps it in the cycle's Snapshot, as a report
 	// needs.
 	PieceSamples int
+	// ForgetAfter: an evaluator that is a Forgetter drops, after each
+	// cycle, the workloads with no sample for this long (default 8 days, as
+	// long as the VPA recommender keeps a vanished workload's checkpoint,
+	// or the lookback when longer).
+	ForgetAfter time.Duration
 	// Selector narrows what is fetched.
 	Selector Selector
 	// WorkloadOf maps a container to its workload (default: GuessWorkload).
@@ -96,6 +108,9 @@ func NewLoop(source Source, eval Evaluator, o LoopOptions, sinks ...Sink) (*Loop
 	if o.Lookback == 0 {
 		o.Lookback = time.Hour
 	}
+	if o.ForgetAfter == 0 {
+		o.ForgetAfter = max(8*24*time.Hour, o.Lookback)
+	}
 	if o.WorkloadOf == nil {
 		o.WorkloadOf = func(r ContainerRef) WorkloadRef { return GuessWorkload(r.Namespace, r.Pod) }
 	}
@@ -109,7 +124,7 @@ func NewLoop(source Source, eval Evaluator, o LoopOptions, sinks ...Sink) (*Loop
 	for _, d := range []struct {
 		name  string
 		value time.Duration
-	}{{"interval", o.Interval}, {"timeout", o.Timeout}, {"step", o.Step}, {"lookback", o.Lookback}} {
+	}{{"interval", o.Interval}, {"timeout", o.Timeout}, {"step", o.Step}, {"lookback", o.Lookback}, {"forget-after", o.ForgetAfter}} {
 		if d.value < 0 {
 			errs = append(errs, fmt.Errorf("loop %s %s is negative", d.name, d.value))
 		}
@@ -176,6 +191,11 @@ func (l *Loop) RunCycle(ctx context.Context) *Cycle {
 		}
 	}
 	cancelFetch()
+	if f, ok := l.eval.(Forgetter); ok && c.Err == nil {
+		if n := f.Forget(end.Add(-l.o.ForgetAfter)); n > 0 {
+			l.o.Log.Info("forgot workloads without samples", "workloads", n, "for", l.o.ForgetAfter)
+		}
+	}
 	current := l.o.Current
 	if current == nil {
 		current = func(WorkloadRef) Current { return Current{} }

@@ -329,3 +329,33 @@ func TestLoopResumesACatchUpCutShort(t *testing.T) {
 		t.Errorf("newest sample %s, want %s", last, want)
 	}
 }
+
+// forgettingEvaluator records the cut each Forget was given.
+type forgettingEvaluator struct {
+	fakeEvaluator
+	cuts []time.Time
+}
+
+func (f *forgettingEvaluator) Forget(before time.Time) int {
+	f.cuts = append(f.cuts, before)
+	return 0
+}
+
+// TestLoopForgetsAfterEachGoodCycle: an evaluator that can forget is asked
+// to after every cycle that fetched, with ForgetAfter before the window's
+// end (8 days by default), and not after a failed one.
+func TestLoopForgetsAfterEachGoodCycle(t *testing.T) {
+	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	src := &fakeSource{}
+	eval := &forgettingEvaluator{}
+	l, err := NewLoop(src, eval, LoopOptions{Interval: time.Minute, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.RunCycle(context.Background())
+	src.err = errors.New("down")
+	l.RunCycle(context.Background())
+	if len(eval.cuts) != 1 || !eval.cuts[0].Equal(now.Add(-8*24*time.Hour)) {
+		t.Errorf("forget cuts %v, want one, 8 days before %s", eval.cuts, now)
+	}
+}

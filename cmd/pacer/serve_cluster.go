@@ -80,6 +80,9 @@ func (e *clusterEvaluator) Observe(snap *recommender.Snapshot, workloadOf func(r
 	return e.engine.Observe(snap, workloadOf)
 }
 
+// Forget drops the engine's workloads without samples since before.
+func (e *clusterEvaluator) Forget(before time.Time) int { return e.engine.Forget(before) }
+
 func (e *clusterEvaluator) Recommend(now time.Time, current func(recommender.WorkloadRef) recommender.Current) []recommender.Recommendation {
 	return e.engine.Recommend(now, current)
 }
