@@ -87,6 +87,20 @@ type Selector struct {
 	Pods       []string `json:"pods,omitempty"`
 }
 
+// Validate refuses an empty name: in PromQL, label="" selects the series
+// that lack the label, not a namespace or pod called "".
+func (s Selector) Validate() error {
+	for _, list := range []struct {
+		what  string
+		names []string
+	}{{"namespace", s.Namespaces}, {"pod", s.Pods}} {
+		if i := slices.Index(list.names, ""); i >= 0 {
+			return fmt.Errorf("selector: %s %d of %d is empty", list.what, i+1, len(list.names))
+		}
+	}
+	return nil
+}
+
 // Matches reports whether the selector selects the container.
 func (s Selector) Matches(r ContainerRef) bool {
 	return (len(s.Namespaces) == 0 || slices.Contains(s.Namespaces, r.Namespace)) &&

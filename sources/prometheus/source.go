@@ -90,6 +90,9 @@ func (s *Source) Render(sig recommender.Signal, sel recommender.Selector) (strin
 	if !ok {
 		return "", fmt.Errorf("no query for signal %q", sig)
 	}
+	if err := sel.Validate(); err != nil {
+		return "", err
+	}
 	var matchers []string
 	if len(sel.Namespaces) > 0 {
 		matchers = append(matchers, matcher(s.labels.Namespace, sel.Namespaces))
@@ -115,6 +118,9 @@ func (s *Source) Render(sig recommender.Signal, sel recommender.Selector) (strin
 // Fetch runs one query per signal for every selected container.
 func (s *Source) Fetch(ctx context.Context, q recommender.Query) (*recommender.Snapshot, error) {
 	if err := q.Window.Validate(); err != nil {
+		return nil, fmt.Errorf("prometheus fetch: %w", err)
+	}
+	if err := q.Selector.Validate(); err != nil {
 		return nil, fmt.Errorf("prometheus fetch: %w", err)
 	}
 	signals := recommender.Signals()

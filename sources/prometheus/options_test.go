@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/pacerdev/pacer/recommender"
 )
 
 // TestURLPasswordNeverShown: a password in --prometheus-url appears in no
@@ -21,5 +23,17 @@ func TestURLPasswordNeverShown(t *testing.T) {
 		if err == nil || strings.Contains(err.Error(), secret) {
 			t.Errorf("Validate(%q) = %v, want an error without the password", raw, err)
 		}
+	}
+}
+
+// TestEmptySelectorNameRefused: namespace="" would select every series
+// without the label, so an empty name is an error, not a query.
+func TestEmptySelectorNameRefused(t *testing.T) {
+	s, err := New(Options{URL: "http://127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q, err := s.Render(recommender.Goroutines, recommender.Selector{Namespaces: []string{"shop", ""}}); err == nil {
+		t.Errorf("rendered %q for an empty namespace", q)
 	}
 }
