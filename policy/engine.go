@@ -166,11 +166,6 @@ func (e *Engine) Forget(before time.Time) int {
 			n++
 		}
 	}
-	for ref := range e.unresolvedSeen {
-		if _, still := e.unresolved[ref]; !still {
-			delete(e.unresolvedSeen, ref)
-		}
-	}
 	return n
 }
 
@@ -216,6 +211,7 @@ func newWorkloadState(p Policy) (*workloadState, error) {
 func (e *Engine) Reresolve(resolve Resolver) {
 	e.resolve = resolve
 	clear(e.unresolved)
+	clear(e.unresolvedSeen) // its keys are unresolved's
 	for ref, old := range e.workloads {
 		p, err := resolve(ref)
 		if err != nil {

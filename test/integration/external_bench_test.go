@@ -79,15 +79,7 @@ func TestExternalMetricsLoad(t *testing.T) {
 	f := setUp(t)
 	f.stopScrape() // the suite's in-process scraper would load the generator's process
 	c := kube.Start(t, kube.Options{APIServerFlags: []string{"--enable-aggregator-routing=false"}})
-	playPods(t, c, f)
-	policyFile := filepath.Join(t.TempDir(), "policy.yaml")
-	if err := os.WriteFile(policyFile, []byte(externalPolicy), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	certDir := t.TempDir()
-	s := startServe(t, f, c, "--policy", policyFile, "--external-metrics-listen", "127.0.0.1:0",
-		"--external-metrics-cert-dir", certDir, "--external-metrics-stale-after", "1m")
-	e := &externalFixture{t: t, c: c, s: s, addr: s.externalAddr(t)}
+	e, certDir := startExternalServe(t, f, c)
 	e.registerAPIService(certDir)
 
 	path := metricURL("pacer_recommended_replicas", "deployment=steady")

@@ -85,21 +85,13 @@ func TestExternalMetrics(t *testing.T) {
 		// replicas it recommended, as if applied at once.
 		ControllerManagerFlags: []string{"--horizontal-pod-autoscaler-sync-period=1s"},
 	})
-	playPods(t, c, f)
-	policyFile := filepath.Join(t.TempDir(), "policy.yaml")
-	if err := os.WriteFile(policyFile, []byte(externalPolicy), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	certDir := t.TempDir()
-	s := startServe(t, f, c, "--policy", policyFile, "--external-metrics-listen", "127.0.0.1:0",
-		"--external-metrics-cert-dir", certDir, "--external-metrics-stale-after", "1m")
-	extAddr := s.externalAddr(t)
-	t.Logf("control plane and pacer up after %s; external metrics on %s", time.Since(start).Round(time.Second), extAddr)
+	e, certDir := startExternalServe(t, f, c)
+	s := e.s
+	t.Logf("control plane and pacer up after %s; external metrics on %s", time.Since(start).Round(time.Second), e.addr)
 	waitFor(t, 30*time.Second, "pacer to say no APIService routes external metrics", func() (bool, error) {
 		return strings.Contains(s.logs(), "no APIService routes external metrics"), nil
 	})
 
-	e := &externalFixture{t: t, c: c, s: s, addr: extAddr}
 	e.registerAPIService(certDir)
 	t.Logf("APIService available after %s", time.Since(start).Round(time.Second))
 	e.createHPA()
@@ -144,6 +136,22 @@ type externalFixture struct {
 	c    *kube.Cluster
 	s    *pacerServe
 	addr string // pacer's external metrics API, host:port
+}
+
+// startExternalServe plays the demo pods into c and starts pacer serve
+// with the external metrics API on a loopback port and its certificate in
+// the directory it returns.
+func startExternalServe(t *testing.T, f *fixture, c *kube.Cluster) (*externalFixture, string) {
+	t.Helper()
+	playPods(t, c, f)
+	policyFile := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(policyFile, []byte(externalPolicy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	certDir := t.TempDir()
+	s := startServe(t, f, c, "--policy", policyFile, "--external-metrics-listen", "127.0.0.1:0",
+		"--external-metrics-cert-dir", certDir, "--external-metrics-stale-after", "1m")
+	return &externalFixture{t: t, c: c, s: s, addr: s.externalAddr(t)}, certDir
 }
 
 // externalAddr reads where pacer serves the external metrics API from its log.

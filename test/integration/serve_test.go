@@ -17,7 +17,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -312,22 +311,7 @@ func TestServe(t *testing.T) {
 func testHPATarget(t *testing.T, s *pacerServe, c *kube.Cluster) {
 	ctx := context.Background()
 	hpas := c.Client().AutoscalingV2().HorizontalPodAutoscalers("demo")
-	target := resource.MustParse("1000")
-	one := int32(1)
-	_, err := hpas.Create(ctx, &autoscalingv2.HorizontalPodAutoscaler{
-		ObjectMeta: metav1.ObjectMeta{Name: "steady", Annotations: map[string]string{"pacer.dev/mode": "apply"}},
-		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
-			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "steady"},
-			MinReplicas:    &one, MaxReplicas: 10,
-			Metrics: []autoscalingv2.MetricSpec{{Type: autoscalingv2.PodsMetricSourceType, Pods: &autoscalingv2.PodsMetricSource{
-				Metric: autoscalingv2.MetricIdentifier{Name: "http_requests_per_second"},
-				Target: autoscalingv2.MetricTarget{Type: autoscalingv2.AverageValueMetricType, AverageValue: &target},
-			}}},
-		},
-	}, metav1.CreateOptions{FieldManager: "kubectl-client-side-apply"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	createOptedInHPA(t, c, "steady")
 	averageValue := func() string {
 		h, err := hpas.Get(ctx, "steady", metav1.GetOptions{})
 		if err != nil {
